@@ -5,6 +5,7 @@ pub mod cli;
 pub mod net;
 pub mod offload;
 pub mod stun;
+pub mod transport;
 pub mod turn;
 
 /// The compiled XDP program, built from `relay-ebpf/` by `build.rs` for this exact tree.

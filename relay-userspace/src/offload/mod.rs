@@ -20,9 +20,12 @@ pub struct ChannelBinding {
     pub peer: SocketAddr,
     /// The allocation's relayed transport address.
     pub relay: SocketAddr,
-    /// When the binding expires unless refreshed; the fast path must stop forwarding then even
+    /// When the binding stops forwarding unless refreshed: the earlier of the channel's and the
+    /// peer permission's expiry (RFC 8656 §9, §12). The fast path must stop forwarding then even
     /// if the daemon stalls.
     pub expires_at: Instant,
+    /// The client's transport; only UDP bindings are offloaded to XDP.
+    pub transport: crate::transport::Transport,
     /// Identifies the allocation's user for metering; opaque to engines.
     pub user: std::sync::Arc<str>,
 }
