@@ -1,0 +1,3 @@
+//! Cross-module tests: RFC test vectors, builder/parser round trips, rejection rules.
+
+mod decode_rules;
