@@ -1,0 +1,94 @@
+//! `relay serve`: options -> core and network configuration, then run until SIGINT/SIGTERM.
+
+use super::options::ServeOptions;
+use crate::net::{self, interfaces, NetConfig};
+use crate::offload::Offload;
+use anyhow::{Context, Result};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Plain STUN/TURN over UDP and TCP (RFC 8656 §3.1... IANA "stun"/"turn" port).
+pub const DEFAULT_PORT: u16 = 3478;
+/// TURN over TLS: the IANA "turns" port and 443, which passes nearly every firewall.
+pub const DEFAULT_TLS_PORTS: [u16; 2] = [5349, 443];
+
+pub fn run(opts: ServeOptions) -> Result<()> {
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
+    runtime.block_on(serve(opts))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn serve(opts: ServeOptions) -> Result<()> {
+    let local = interfaces::local_addresses().context("listing local addresses")?;
+    let listening_ips = if opts.listening_ip.is_empty() {
+        let mut ips: Vec<IpAddr> = local.iter().map(|a| a.ip).collect();
+        ips.dedup();
+        ips
+    } else {
+        opts.listening_ip.clone()
+    };
+    anyhow::ensure!(!listening_ips.is_empty(), "no address to listen on");
+    let relay_ips = if opts.relay_ip.is_empty() { default_relay_ips(&listening_ips) } else { opts.relay_ip.clone() };
+    let udp_workers = opts.udp_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+
+    let tls = if opts.no_tls {
+        None
+    } else {
+        Some(net::tls::server_config(opts.cert.as_deref(), opts.pkey.as_deref(), &listening_ips)?)
+    };
+    let net_config = NetConfig {
+        listening_ips: listening_ips.clone(),
+        port: opts.listening_port.unwrap_or(DEFAULT_PORT),
+        tls_ports: if opts.tls_listening_port.is_empty() {
+            DEFAULT_TLS_PORTS.to_vec()
+        } else {
+            opts.tls_listening_port.clone()
+        },
+        udp: !opts.no_udp,
+        tcp: !opts.no_tcp,
+        tls,
+        udp_workers,
+    };
+    let core_config = super::core_config::build(&opts, &listening_ips, &relay_ips, &net_config)?;
+    let offloads: Vec<Arc<dyn Offload>> = super::xdp_setup::engines(&opts, &local, &listening_ips, &relay_ips)?;
+    tracing::info!(
+        "relay ips {relay_ips:?}; realm {:?}; fast path: userspace{}",
+        core_config.realm,
+        offloads.iter().map(|o| format!(" + {}", o.name())).collect::<String>()
+    );
+
+    let running = net::start(core_config, &net_config, offloads)?;
+    // Tests and service managers wait for this line.
+    tracing::info!("relay ready");
+    wait_for_signal().await?;
+    tracing::info!("signal received, shutting down");
+    running.shutdown();
+    Ok(())
+}
+
+/// First non-loopback address of each family among the listening ones, else the first one.
+fn default_relay_ips(listening: &[IpAddr]) -> Vec<IpAddr> {
+    let pick = |v4: bool| listening.iter().copied().find(|ip| ip.is_ipv4() == v4 && !ip.is_loopback());
+    let ips: Vec<IpAddr> = [pick(true), pick(false)].into_iter().flatten().collect();
+    if ips.is_empty() {
+        listening.iter().copied().take(1).collect()
+    } else {
+        ips
+    }
+}
+
+async fn wait_for_signal() -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("SIGINT handler")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

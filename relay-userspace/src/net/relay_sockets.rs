@@ -1,0 +1,97 @@
+//! Relayed-address sockets: the core picks the address, [`Binder`] binds it on the spot (the
+//! Allocate response must carry a port that really is ours), and a receive task per socket
+//! feeds peer datagrams to the fast table or the core.
+
+use super::shared::Shared;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock, Weak};
+use tokio::net::UdpSocket;
+use tokio::sync::Notify;
+
+/// Kernel buffer per relayed socket: room for a burst of video frames without drops.
+const RELAY_SOCKET_BUFFER: usize = 1 << 20;
+
+#[derive(Debug)]
+pub struct RelaySlot {
+    pub socket: Arc<UdpSocket>,
+    stop: Arc<Notify>,
+}
+
+/// Relayed sockets by address; shared by the binder (inside the core) and the I/O tasks.
+#[derive(Debug, Default)]
+pub struct RelayRegistry {
+    slots: RwLock<HashMap<SocketAddr, RelaySlot>>,
+    /// Set once the shared state exists; receive tasks need it to reach the core.
+    shared: std::sync::OnceLock<Weak<Shared>>,
+}
+
+impl RelayRegistry {
+    pub fn set_shared(&self, shared: &Arc<Shared>) {
+        let _ = self.shared.set(Arc::downgrade(shared));
+    }
+
+    pub fn socket(&self, addr: &SocketAddr) -> Option<Arc<UdpSocket>> {
+        self.slots.read().unwrap_or_else(|p| p.into_inner()).get(addr).map(|s| s.socket.clone())
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The core's handle for opening and closing relayed sockets.
+#[derive(Debug)]
+pub struct Binder(pub Arc<RelayRegistry>);
+
+impl crate::turn::RelayBinder for Binder {
+    fn bind(&mut self, addr: SocketAddr) -> std::io::Result<()> {
+        let domain = socket2::Domain::for_address(addr);
+        let sock = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
+        if addr.is_ipv6() {
+            sock.set_only_v6(true)?;
+        }
+        let _ = sock.set_recv_buffer_size(RELAY_SOCKET_BUFFER);
+        let _ = sock.set_send_buffer_size(RELAY_SOCKET_BUFFER);
+        sock.set_nonblocking(true)?;
+        sock.bind(&addr.into())?;
+        let socket = Arc::new(UdpSocket::from_std(sock.into())?);
+        let stop = Arc::new(Notify::new());
+        if let Some(shared) = self.0.shared.get().and_then(Weak::upgrade) {
+            tokio::spawn(receive_loop(shared, socket.clone(), addr, stop.clone()));
+        }
+        self.0.slots.write().unwrap_or_else(|p| p.into_inner()).insert(addr, RelaySlot { socket, stop });
+        Ok(())
+    }
+
+    fn close(&mut self, addr: SocketAddr) {
+        if let Some(slot) = self.0.slots.write().unwrap_or_else(|p| p.into_inner()).remove(&addr) {
+            slot.stop.notify_one();
+        }
+    }
+}
+
+async fn receive_loop(shared: Arc<Shared>, socket: Arc<UdpSocket>, relay: SocketAddr, stop: Arc<Notify>) {
+    // 4 bytes of headroom so a ChannelData header can be put in front without a copy.
+    let mut buf = vec![0u8; 4 + 65_536];
+    loop {
+        let received = tokio::select! {
+            r = socket.recv_from(&mut buf[4..]) => r,
+            _ = stop.notified() => return,
+        };
+        let (len, peer) = match received {
+            Ok(r) => r,
+            // ICMP errors surface here as ECONNREFUSED and the like; the socket is still fine.
+            Err(_) => continue,
+        };
+        let now = std::time::Instant::now();
+        if shared.fast.peer_to_client(relay, peer, &mut buf, len, now) {
+            continue;
+        }
+        shared.with_core(|core, now| core.handle_peer(now, relay, peer, &buf[4..4 + len]));
+    }
+}
