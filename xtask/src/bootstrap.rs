@@ -18,6 +18,9 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("python3", "python3"),
 ];
 
+/// aioice: an independent TURN client (Python) the tests drive; pinned for repeatable runs.
+const AIOICE: &str = "aioice==0.13.0";
+
 pub fn run(test_deps: bool) -> Result<()> {
     nightly_toolchain()?;
     rust_src()?;
@@ -25,6 +28,7 @@ pub fn run(test_deps: bool) -> Result<()> {
     if test_deps {
         debian_packages(TEST_PACKAGES)?;
         cargo_fuzz()?;
+        python_clients()?;
     }
     Ok(())
 }
@@ -89,4 +93,15 @@ fn cargo_fuzz() -> Result<()> {
         return Ok(());
     }
     sh(stable_cargo().args(["install", "cargo-fuzz", "--locked"]))
+}
+
+/// A virtualenv under target/ with the Python TURN client, so the system Python stays untouched.
+fn python_clients() -> Result<()> {
+    let venv = crate::cmd::root().join("target/test-venv");
+    let python = venv.join("bin/python");
+    if output(Command::new(&python).args(["-c", "import aioice"])).is_some() {
+        return Ok(());
+    }
+    sh(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    sh(Command::new(&python).args(["-m", "pip", "install", "--quiet", AIOICE]))
 }
