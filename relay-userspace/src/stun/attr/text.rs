@@ -4,14 +4,14 @@
 use super::AttrError;
 use crate::stun::attr_type;
 
-/// Byte limit for a text attribute. USERNAME: 512 (RFC 5389 §15.3 "less than 513 bytes";
-/// RFC 8489 §14.3 tightened it to fewer than 509, we accept the older bound for
-/// interoperability). REALM, NONCE, SOFTWARE: fewer than 128 characters = at most 763 bytes.
-/// ALTERNATE-DOMAIN: 255 (a DNS name). Anything else: the 16-bit attribute length.
+/// Byte limit for parsing a text attribute. USERNAME: senders must stay under 509 bytes, but
+/// RFC 8489 §14.3 says a receiver "MUST be able to parse a UTF-8-encoded sequence of 763 or
+/// fewer octets" (RFC 5389 compatibility), so we accept 763. REALM, NONCE, SOFTWARE: fewer than
+/// 128 characters = at most 763 bytes (§14.9, §14.10, §14.14). ALTERNATE-DOMAIN: 255 (a DNS
+/// name, §14.16). Anything else: the 16-bit attribute length.
 pub fn text_limit(typ: u16) -> usize {
     match typ {
-        attr_type::USERNAME => 512,
-        attr_type::REALM | attr_type::NONCE | attr_type::SOFTWARE => 763,
+        attr_type::USERNAME | attr_type::REALM | attr_type::NONCE | attr_type::SOFTWARE => 763,
         attr_type::ALTERNATE_DOMAIN => 255,
         _ => usize::from(u16::MAX),
     }
@@ -44,10 +44,10 @@ mod tests {
 
     #[test]
     fn limits() {
-        assert_eq!(decode_text(attr_type::USERNAME, &[b'a'; 512]).unwrap().len(), 512);
+        assert_eq!(decode_text(attr_type::USERNAME, &[b'a'; 763]).unwrap().len(), 763);
         assert!(matches!(
-            decode_text(attr_type::USERNAME, &[b'a'; 513]),
-            Err(AttrError::TooLong { len: 513, max: 512 })
+            decode_text(attr_type::USERNAME, &[b'a'; 764]),
+            Err(AttrError::TooLong { len: 764, max: 763 })
         ));
         assert!(decode_text(attr_type::REALM, &[b'a'; 763]).is_ok());
         assert!(decode_text(attr_type::NONCE, &[b'a'; 764]).is_err());

@@ -1,3 +1,6 @@
 //! Cross-module tests: RFC test vectors, builder/parser round trips, rejection rules.
 
 mod decode_rules;
+mod rfc_vectors;
+mod roundtrip;
+mod vectors;
