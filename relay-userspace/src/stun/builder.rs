@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use hmac::Mac as _;
 
-use super::attr::{self, AddressFamily, PasswordAlgorithm};
+use super::attr::{self, AddressFamily, Icmp, PasswordAlgorithm};
 use super::attr_type;
 use super::header::{message_type, Class, Method, TransactionId, HEADER_LEN, MAGIC_COOKIE};
 use super::integrity;
@@ -138,6 +138,24 @@ impl<'b> MessageBuilder<'b> {
     /// PASSWORD-ALGORITHM (RFC 8489 §14.12), without parameters.
     pub fn add_password_algorithm(&mut self, alg: PasswordAlgorithm) -> &mut Self {
         self.add_raw(attr_type::PASSWORD_ALGORITHM, &attr::encode_password_algorithm(alg))
+    }
+
+    /// ADDRESS-ERROR-CODE (RFC 8656 §18.12); the reason is cut like ERROR-CODE's.
+    pub fn add_address_error_code(&mut self, fam: AddressFamily, code: u16, reason: &str) -> &mut Self {
+        let reason = attr::truncate_utf8(reason, attr::MAX_REASON_BYTES);
+        self.add_with(attr_type::ADDRESS_ERROR_CODE, 4 + reason.len(), |b| {
+            attr::encode_address_error_code(fam, code, reason, b)
+        })
+    }
+
+    /// ICMP (RFC 8656 §18.13), in a Data indication.
+    pub fn add_icmp(&mut self, icmp: Icmp) -> &mut Self {
+        self.add_raw(attr_type::ICMP, &attr::encode_icmp(icmp))
+    }
+
+    /// A 64-bit value: ICE-CONTROLLED / ICE-CONTROLLING (RFC 8445 §16.1).
+    pub fn add_u64(&mut self, typ: u16, v: u64) -> &mut Self {
+        self.add_raw(typ, &attr::encode_u64(v))
     }
 
     /// A UTF-8 text attribute (USERNAME, REALM, NONCE, SOFTWARE, ...), written as given.

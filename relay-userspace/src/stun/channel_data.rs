@@ -56,6 +56,21 @@ impl<'a> ChannelData<'a> {
         let l = len.to_be_bytes();
         [c[0], c[1], l[0], l[1]]
     }
+
+    /// Appends header and `data` to `out`; with `pad` (stream transports, RFC 8656 §12.5)
+    /// zero-pads to a multiple of 4. Returns false, writing nothing, if `data` exceeds 65535
+    /// bytes.
+    pub fn encode(channel: u16, data: &[u8], pad: bool, out: &mut Vec<u8>) -> bool {
+        let Ok(len) = u16::try_from(data.len()) else {
+            return false;
+        };
+        out.extend_from_slice(&Self::encode_header(channel, len));
+        out.extend_from_slice(data);
+        if pad {
+            out.resize(out.len() + (4 - data.len() % 4) % 4, 0);
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +84,19 @@ mod tests {
         let cd = ChannelData::parse(&b).unwrap();
         assert_eq!(cd, ChannelData { channel: 0x4001, data: &[1, 2, 3] });
         assert!(ChannelData::is_channel_data(&b));
+    }
+
+    #[test]
+    fn encode_pads_for_streams_only() {
+        let mut out = Vec::new();
+        assert!(ChannelData::encode(0x4000, &[9; 5], true, &mut out));
+        assert_eq!(out.len(), 12);
+        assert_eq!(ChannelData::parse(&out).unwrap().data, &[9; 5]);
+        out.clear();
+        assert!(ChannelData::encode(0x4000, &[9; 5], false, &mut out));
+        assert_eq!(out.len(), 9);
+        assert!(!ChannelData::encode(0x4000, &vec![0; 65_536], false, &mut out));
+        assert_eq!(out.len(), 9);
     }
 
     #[test]

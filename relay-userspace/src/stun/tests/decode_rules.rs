@@ -260,3 +260,20 @@ fn raw_attr_offsets_point_at_headers() {
     }
     assert_eq!(m.raw(), &REQUEST[..]);
 }
+
+#[test]
+fn turn_only_attributes_round_trip() {
+    let icmp = Icmp { typ: 3, code: 4, data: 1280 };
+    let v = build(|b| {
+        b.add_address_error_code(AddressFamily::V6, 440, "Address Family not Supported");
+        b.add_icmp(icmp);
+        b.add_u64(attr_type::ICE_CONTROLLING, 42);
+        b.add_even_port(true);
+    });
+    let m = Message::parse(&v).unwrap();
+    let aec = m.get(attr_type::ADDRESS_ERROR_CODE).unwrap();
+    assert_eq!(decode_address_error_code(aec.value).unwrap(), (AddressFamily::V6, 440, "Address Family not Supported"));
+    assert_eq!(decode_icmp(m.get(attr_type::ICMP).unwrap().value).unwrap(), icmp);
+    assert_eq!(decode_u64(m.get(attr_type::ICE_CONTROLLING).unwrap().value).unwrap(), 42);
+    assert!(decode_even_port(m.get(attr_type::EVEN_PORT).unwrap().value).unwrap());
+}
