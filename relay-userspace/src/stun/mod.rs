@@ -3,6 +3,9 @@
 //! Sans-IO and zero-copy: [`Message::parse`] validates the header and every TLV once and then
 //! hands out slices of the caller's buffer; [`MessageBuilder`] writes into a caller-owned
 //! `Vec<u8>`. Nothing here panics on hostile input (see the `fuzz/` crate).
+//!
+//! No SASLprep/OpaqueString (RFC 8265) is applied anywhere: text attributes and credential
+//! inputs are taken as the UTF-8 bytes given (see [`long_term_key_md5`]).
 
 // Tests unwrap freely (STYLE: tests panic rather than return Result).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
