@@ -16,6 +16,8 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("nft", "nftables"),
     ("bpftool", "bpftool"),
     ("python3", "python3"),
+    ("chromium", "chromium"),
+    ("certutil", "libnss3-tools"),
 ];
 
 /// aioice: an independent TURN client (Python) the tests drive; pinned for repeatable runs.

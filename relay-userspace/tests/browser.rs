@@ -1,0 +1,72 @@
+//! Real headless Chromium makes a video visit through the relay, in network namespaces
+//! (issue 5): from a patient behind a hospital firewall that lets only TCP 443 out, and from an
+//! open clinic network over UDP and TCP. Each call must echo data-channel messages, decode fake
+//! camera frames at the receiver, and select relay candidates over the expected transport.
+//!
+//! Needs root, `chromium`, `certutil` (libnss3-tools), `nft` and `ip`; a missing one fails the
+//! test by name. `BROWSER_TEST_TURN=coturn` runs the same scenarios against coturn.
+
+mod netlab;
+
+#[path = "browser/chromium.rs"]
+mod chromium;
+#[path = "browser/pki.rs"]
+mod pki;
+#[path = "browser/report.rs"]
+mod report;
+#[path = "browser/scenario.rs"]
+mod scenario;
+#[path = "browser/server.rs"]
+mod server;
+#[path = "browser/turn_server.rs"]
+mod turn_server;
+
+use netlab::firewall::{TCP_3478_BLOCKED, TCP_443_ALLOWED, UDP_BLOCKED};
+use scenario::{From, Scenario};
+
+#[test]
+fn patient_behind_hospital_firewall_connects_over_turns_443() {
+    let out = scenario::run(&Scenario {
+        name: "patient-tls443",
+        from: From::Patient,
+        url: "turns:{relay}:443?transport=tcp",
+        relay_protocol: "tls",
+        // The same browser also tries plain TURN; the firewall must be what stops it.
+        probe_urls: &["turn:{relay}:3478?transport=udp", "turn:{relay}:3478?transport=tcp"],
+    });
+    let fw = &out.firewall;
+    for (counter, what) in [
+        (UDP_BLOCKED, "UDP (TURN over UDP 3478)"),
+        (TCP_3478_BLOCKED, "TCP to 3478"),
+        (TCP_443_ALLOWED, "TCP to 443 let through"),
+    ] {
+        assert!(fw.packets(counter) > 0, "firewall counter {counter} ({what}) is 0\n{}", out.diagnostics);
+    }
+}
+
+#[test]
+fn clinic_connects_over_turn_udp_with_media_on_the_xdp_path() {
+    let out = scenario::run(&Scenario {
+        name: "clinic-udp",
+        from: From::Clinic,
+        url: "turn:{relay}:3478?transport=udp",
+        relay_protocol: "udp",
+        probe_urls: &[],
+    });
+    if out.server.kind == turn_server::Kind::Relay {
+        // TODO(issue 5): assert forwarded > 0 once `relay xdp status` is wired (it bails
+        // "not wired yet" today); printed so the run shows what it says.
+        eprintln!("relay xdp status:\n{}", out.server.xdp_status());
+    }
+}
+
+#[test]
+fn clinic_connects_over_turn_tcp() {
+    scenario::run(&Scenario {
+        name: "clinic-tcp",
+        from: From::Clinic,
+        url: "turn:{relay}:3478?transport=tcp",
+        relay_protocol: "tcp",
+        probe_urls: &[],
+    });
+}
