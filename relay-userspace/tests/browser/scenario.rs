@@ -8,6 +8,7 @@ use crate::netlab::{Lab, Site};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Hang guard for the whole page run (the page gives up by itself a little earlier).
@@ -41,9 +42,16 @@ pub struct Outcome {
     pub diagnostics: String,
     _lab: Lab,
     _dir: TempDir,
+    _turn: MutexGuard<'static, ()>,
 }
 
+/// One scenario at a time: our relay pins its XDP maps at one fixed path, so two relays in
+/// auto mode would fight over it (each run is only a few seconds).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 pub fn run(s: &Scenario) -> Outcome {
+    // A scenario that failed poisons the lock; the next one still runs on a fresh lab.
+    let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let lab = Lab::new();
     let dir = TempDir::new(s.name);
     let kind = Kind::from_env();
@@ -91,7 +99,7 @@ pub fn run(s: &Scenario) -> Outcome {
     let problems = report.problems(&expect);
     eprintln!("{} ({kind:?}): {}", s.name, report.summary());
     assert!(problems.is_empty(), "{} ({kind:?}) failed:\n  - {}\n{diagnostics}", s.name, problems.join("\n  - "));
-    Outcome { firewall, server, diagnostics, _lab: lab, _dir: dir }
+    Outcome { firewall, server, diagnostics, _lab: lab, _dir: dir, _turn: turn }
 }
 
 fn page_config(s: &Scenario, relay_ip: &str, user: &str) -> String {
