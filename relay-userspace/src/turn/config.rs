@@ -1,0 +1,106 @@
+//! Everything the core needs to know about its deployment; the CLI fills it.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use super::peer_policy::PeerPolicy;
+use super::rate_limit::RateLimitConfig;
+
+/// Who may allocate (RFC 8489 §9.2 long-term credentials, plus the TURN REST API scheme).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Static users: name -> password (`--user name:password`).
+    pub users: HashMap<String, String>,
+    /// Accept `<unix-expiry><separator><user>` usernames whose password is
+    /// base64(HMAC-SHA1(secret, username)) (`--use-auth-secret`).
+    pub use_auth_secret: bool,
+    /// Shared secrets, all accepted at once so operators can rotate (`--static-auth-secret`).
+    pub secrets: Vec<String>,
+    /// Separator between expiry and user in REST usernames (coturn default ':').
+    pub separator: char,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig { users: HashMap::new(), use_auth_secret: false, secrets: Vec::new(), separator: ':' }
+    }
+}
+
+/// Core configuration. Fields are public; start from [`ServerConfig::default`] and override.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// REALM of the long-term credential mechanism (RFC 8489 §14.9).
+    pub realm: String,
+    /// SOFTWARE attribute in responses, if any (RFC 8489 §14.14).
+    pub software: Option<String>,
+    pub auth: AuthConfig,
+    /// Local addresses relay sockets bind to; at most one per family is used. Must be
+    /// concrete (not unspecified): they are advertised unless `external_ips` maps them.
+    pub relay_ips: Vec<IpAddr>,
+    /// Relay IP -> public IP for XOR-RELAYED-ADDRESS behind 1:1 NAT (`--external-ip`).
+    pub external_ips: HashMap<IpAddr, IpAddr>,
+    /// The server's own listening transport addresses; refused as peers (RFC 8656 §21.1).
+    pub listening: Vec<SocketAddr>,
+    /// Relay port range (RFC 8656 §7.2: 49152-65535 unless the operator knows better).
+    pub min_port: u16,
+    pub max_port: u16,
+    /// Allocation lifetime when the client asks for less or nothing (RFC 8656 §7.2: 600 s).
+    pub default_lifetime: Duration,
+    /// Longest allocation lifetime granted (RFC 8656 §7.2: 3600 s recommended).
+    pub max_lifetime: Duration,
+    /// RFC 8656 §9: 300 s, not negotiable.
+    pub permission_lifetime: Duration,
+    /// RFC 8656 §12: 600 s.
+    pub channel_lifetime: Duration,
+    /// How long a nonce stays valid before 438 (RFC 8489 §9.2).
+    pub nonce_lifetime: Duration,
+    /// How long an EVEN-PORT R-bit reservation is held (RFC 8656 §7.2: about 30 s).
+    pub reservation_lifetime: Duration,
+    pub peer_policy: PeerPolicy,
+    /// Allocations per user (486 beyond, RFC 8656 §7.2).
+    pub user_quota: Option<u32>,
+    /// Allocations in total (486 beyond).
+    pub total_quota: Option<u32>,
+    /// Permissions per allocation (508 beyond).
+    pub max_permissions_per_allocation: usize,
+    /// Channels per allocation (508 beyond).
+    pub max_channels_per_allocation: usize,
+    /// Budget of unauthenticated requests per source IP.
+    pub rate_limit: RateLimitConfig,
+    /// Whether the edge can send with the DF bit. When false, DONT-FRAGMENT is treated as an
+    /// unknown comprehension-required attribute (RFC 8656 §7.2 step 4, §10.2).
+    pub supports_dont_fragment: bool,
+    /// Key of the stateless nonces and seed of the core's randomness. Random by default;
+    /// set it explicitly only in tests or to share nonces between processes.
+    pub server_secret: [u8; 32],
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            realm: "relay".to_owned(),
+            software: None,
+            auth: AuthConfig::default(),
+            relay_ips: Vec::new(),
+            external_ips: HashMap::new(),
+            listening: Vec::new(),
+            min_port: 49152,
+            max_port: 65535,
+            default_lifetime: Duration::from_secs(600),
+            max_lifetime: Duration::from_secs(3600),
+            permission_lifetime: Duration::from_secs(300),
+            channel_lifetime: Duration::from_secs(600),
+            nonce_lifetime: Duration::from_secs(600),
+            reservation_lifetime: Duration::from_secs(30),
+            peer_policy: PeerPolicy::default(),
+            user_quota: None,
+            total_quota: None,
+            max_permissions_per_allocation: 64,
+            max_channels_per_allocation: 64,
+            rate_limit: RateLimitConfig::default(),
+            supports_dont_fragment: false,
+            server_secret: rand::random(),
+        }
+    }
+}

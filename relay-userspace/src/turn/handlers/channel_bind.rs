@@ -1,0 +1,61 @@
+//! ChannelBind (RFC 8656 §12.2).
+
+use crate::stun::{attr_type as at, decode_channel_number, CHANNEL_MAX, CHANNEL_MIN};
+
+use super::super::auth::Authenticated;
+use super::super::channel::BindCheck;
+use super::super::error_response::TurnError;
+use super::super::server::Server;
+use super::super::timers::AllocId;
+use super::Req;
+
+impl Server {
+    pub(crate) fn handle_channel_bind(
+        &mut self,
+        req: &Req<'_>,
+        auth: &Authenticated,
+        id: AllocId,
+    ) -> Result<(), TurnError> {
+        let msg = &req.msg;
+        // §12.2: CHANNEL-NUMBER and XOR-PEER-ADDRESS present and well-formed -> else 400.
+        let number =
+            msg.get(at::CHANNEL_NUMBER).ok_or(TurnError::BadRequest("missing CHANNEL-NUMBER")).and_then(|a| {
+                decode_channel_number(a.value).map_err(|_| TurnError::BadRequest("malformed CHANNEL-NUMBER"))
+            })?;
+        let peer = match msg.xor_address(at::XOR_PEER_ADDRESS) {
+            Some(Ok(p)) => p,
+            Some(Err(_)) => return Err(TurnError::BadRequest("malformed XOR-PEER-ADDRESS")),
+            None => return Err(TurnError::BadRequest("missing XOR-PEER-ADDRESS")),
+        };
+        // §12.2: channel number in 0x4000..=0x4FFF -> else 400.
+        if !(CHANNEL_MIN..=CHANNEL_MAX).contains(&number) {
+            return Err(TurnError::BadRequest("channel number out of range"));
+        }
+        let a = self.allocs.get(&id).ok_or(TurnError::AllocationMismatch)?;
+        // §12.2: number bound to another peer, or peer bound to another number -> 400.
+        let check = a.channels.check(number, peer);
+        if check == BindCheck::Conflict {
+            return Err(TurnError::BadRequest("channel or peer already bound"));
+        }
+        // §12.2 (as §10.2): peer family without a relayed address -> 443.
+        if a.relay_for(peer).is_none() {
+            return Err(TurnError::PeerAddressFamilyMismatch);
+        }
+        // §12.2, §21.1: forbidden peer -> 403.
+        if !self.policy.permits(peer) {
+            return Err(TurnError::Forbidden);
+        }
+        // §12.2: cannot install the binding (or its permission) -> 508.
+        if check == BindCheck::New && a.channels.len() >= self.cfg.max_channels_per_allocation {
+            return Err(TurnError::InsufficientCapacity("channel limit reached"));
+        }
+        if a.permissions.expiry(peer.ip()).is_none() && a.permissions.len() >= self.cfg.max_permissions_per_allocation {
+            return Err(TurnError::InsufficientCapacity("permission limit reached"));
+        }
+        // §12.2: bind or refresh for 10 minutes and install or refresh the permission.
+        self.bind_channel(id, number, peer, req.now);
+        let data = self.success(req, Some(auth), |_| {});
+        self.reply(req.ft, data);
+        Ok(())
+    }
+}
