@@ -68,6 +68,8 @@ fn own_policy(cfg: &ServerConfig) -> PeerPolicy {
     let mut p = cfg.peer_policy.clone();
     let mut ips: Vec<IpAddr> = cfg.relay_ips.clone();
     ips.extend(cfg.external_ips.values().copied());
+    // Loopback too, in case `--allow-loopback-peers` opened it.
+    ips.extend([IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)]);
     for l in &cfg.listening {
         if l.ip().is_unspecified() {
             for ip in &ips {

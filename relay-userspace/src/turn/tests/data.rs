@@ -65,6 +65,22 @@ fn send_indication_needs_permission_and_is_never_answered() {
 }
 
 #[test]
+fn send_with_unsupported_dont_fragment_is_dropped() {
+    let mut h = Harness::new();
+    h.allocate(udp(1));
+    h.create_permission(udp(1), peer());
+    let tid = h.next_tid();
+    let mut buf = Vec::new();
+    let mut b = MessageBuilder::new(&mut buf, Class::Indication, Method::SEND, tid);
+    b.add_xor_address(at::XOR_PEER_ADDRESS, peer());
+    b.add_raw(at::DATA, b"x");
+    b.add_raw(at::DONT_FRAGMENT, &[]);
+    b.finish();
+    assert!(h.send_raw(udp(1), &buf).is_empty(), "RFC 8656 §11.2");
+    assert_eq!(h.server.stats().drops.invalid_indication, 1);
+}
+
+#[test]
 fn peer_data_needs_permission_then_arrives_as_data_indication() {
     let mut h = Harness::new();
     let relay = h.allocate(udp(1));

@@ -58,6 +58,14 @@ fn allow_loopback_switch_admits_loopback() {
     h.allocate(udp(1));
     assert_eq!(h.create_permission(udp(1), addr("127.0.0.1:9")).class(), Class::Success);
     assert_eq!(h.create_permission(udp(1), addr("0.0.0.0:9")).code(), Some(403));
+    // The relay's own ports stay closed even then.
+    let mut cfg = config();
+    cfg.peer_policy.allow_loopback();
+    cfg.listening = vec![addr("0.0.0.0:3478")];
+    let mut h = Harness::with(cfg);
+    h.allocate(udp(1));
+    assert_eq!(h.create_permission(udp(1), addr("127.0.0.1:3478")).code(), Some(403));
+    assert_eq!(h.create_permission(udp(1), addr("192.0.2.10:3478")).code(), Some(403));
 }
 
 #[test]
