@@ -1,18 +1,68 @@
+//! XDP fast path for TURN ChannelData over UDP (RFC 8656 §12), IPv4 and IPv6.
+//!
+//! client -> peer: ChannelData to a listening port whose (client, server, channel) is bound is
+//! stripped of its 4-byte header and sent from the relayed address to the peer.
+//! peer -> client: UDP whose (peer, relayed address) is bound gets a ChannelData header and is
+//! sent from the server address to the client. Everything else goes to the stack untouched,
+//! counted by reason (relay_common::Verdict), so the daemon can still relay it.
 #![no_std]
 #![no_main]
 
-use aya_ebpf::{bindings::xdp_action, macros::{map, xdp}, maps::PerCpuArray, programs::XdpContext};
+mod c2p;
+mod csum;
+mod maps;
+mod p2c;
+mod parse;
+mod ptr;
+mod rewrite;
+mod route;
 
-#[map]
-static VERDICTS: PerCpuArray<u64> = PerCpuArray::with_max_entries(16, 0);
+use aya_ebpf::{bindings::xdp_action, macros::xdp, programs::XdpContext};
+use aya_log_ebpf::debug;
+use relay_common::Verdict;
 
 #[xdp]
-pub fn relay_xdp(_ctx: XdpContext) -> u32 {
-    if let Some(slot) = VERDICTS.get_ptr_mut(0) {
-        // SAFETY: per-CPU slot, no other CPU writes it.
-        unsafe { *slot += 1 };
+pub fn relay_xdp(ctx: XdpContext) -> u32 {
+    let packed = match maps::scratch() {
+        // Cannot happen (a one-entry per-CPU array always has slot 0); pass untouched.
+        None => pack(Err(Verdict::AdjustFailed)),
+        Some(s) => match parse::parse(&ctx, &mut s.parsed) {
+            Ok(()) if maps::is_listen_port(s.parsed.dport) => c2p::forward(&ctx, s),
+            Ok(()) => p2c::forward(&ctx, s),
+            Err(reason) => pack(Err(reason)),
+        },
+    };
+    let (verdict, action) = unpack(packed);
+    maps::count_verdict(verdict);
+    // Off unless the daemon loads the program with debug logging (AYA_LOG_LEVEL).
+    debug!(&ctx, "verdict {}", verdict as u32);
+    action
+}
+
+/// Verdict and XDP action in one register: BPF subprograms cannot return aggregates.
+#[inline(always)]
+fn pack(r: Result<(Verdict, u32), Verdict>) -> u64 {
+    let (verdict, action) = match r {
+        Ok(done) => done,
+        Err(Verdict::Aborted) => (Verdict::Aborted, xdp_action::XDP_DROP),
+        Err(reason) => (reason, xdp_action::XDP_PASS),
+    };
+    (u64::from(verdict as u32) << 32) | u64::from(action)
+}
+
+#[inline(always)]
+fn unpack(packed: u64) -> (Verdict, u32) {
+    (verdict_from((packed >> 32) as u32), packed as u32)
+}
+
+/// Verdict from its slot number; only our own code produces these, out of range means a bug.
+#[inline(always)]
+fn verdict_from(v: u32) -> Verdict {
+    if v < Verdict::COUNT {
+        Verdict::ALL[v as usize]
+    } else {
+        Verdict::Aborted
     }
-    xdp_action::XDP_PASS
 }
 
 #[cfg(not(test))]

@@ -4,6 +4,8 @@
 //! [`ChannelBinding`]s, and the daemon passes them to every engine in use. [`NoopOffload`]
 //! does nothing, so the relay behaves identically, only slower, where XDP cannot load.
 
+pub mod xdp;
+
 use std::net::SocketAddr;
 use std::time::Instant;
 

@@ -1,0 +1,96 @@
+//! The XDP engine: loads `relay::XDP_OBJECT`, pins its maps under `/sys/fs/bpf/relay/`,
+//! attaches through BPF links, keeps the binding maps in step with the daemon ([`XdpOffload`]),
+//! and reads the pinned maps back for `relay xdp status|channels` without the daemon.
+
+mod bench;
+mod clock;
+mod config;
+mod engine;
+mod entries;
+mod ifaces;
+mod loader;
+mod slots;
+mod status;
+mod testrun;
+
+pub use bench::{bench, BenchResult};
+pub use clock::{instant_to_monotonic_ns, monotonic_now_ns};
+pub use config::{AttachedMode, Attachment, XdpConfig, XdpMode};
+pub use engine::XdpOffload;
+pub use ifaces::interfaces_for_addrs;
+pub use loader::{default_pin_dir, ensure_bpffs};
+pub use status::{
+    print_channels, print_status, read_channels, read_status, InstalledChannel, InterfaceStatus, XdpStatus,
+};
+pub use testrun::TestRunOutput;
+
+/// Why XDP could not be set up. `Auto` turns any of these into "off" with the message.
+#[derive(Debug, thiserror::Error)]
+pub enum XdpError {
+    #[error("XDP is off")]
+    Off,
+    #[error("loading the XDP program failed: {0}")]
+    Load(String),
+    #[error("the XDP object has no {0:?} (stale build?)")]
+    Missing(&'static str),
+    #[error("bpffs: {0}")]
+    Bpffs(String),
+    #[error("pinning maps: {0}")]
+    Pin(String),
+    #[error("BPF map: {0}")]
+    Map(String),
+    #[error("no interface named {0:?}")]
+    NoInterface(String),
+    #[error("attaching XDP to {interface} failed ({reason})")]
+    Attach { interface: String, reason: String },
+    #[error("no interfaces to attach to")]
+    NoInterfaces,
+    #[error("BPF_PROG_TEST_RUN: {0}")]
+    TestRun(String),
+    #[error("reading pinned map {path}: {reason} (is the daemon running with XDP?)")]
+    Pinned { path: String, reason: String },
+}
+
+/// What [`start`] set up, and the one log line that says so.
+#[derive(Debug)]
+pub struct XdpStart {
+    /// `None` when XDP is off (requested, or `auto` found no way to attach).
+    pub offload: Option<XdpOffload>,
+    /// "xdp: native on eth0, skb on eth1" or "xdp: off (reason)".
+    pub summary: String,
+}
+
+/// Loads and attaches according to `config`. `auto` never fails: it falls back native -> skb
+/// -> off and says why in `summary`. `native`/`skb` fail if any interface cannot get that mode.
+pub fn start(config: &XdpConfig) -> Result<XdpStart, XdpError> {
+    if config.mode == XdpMode::Off {
+        return Ok(XdpStart { offload: None, summary: "xdp: off (--xdp off)".into() });
+    }
+    match try_start(config) {
+        Ok((offload, summary)) => Ok(XdpStart { offload: Some(offload), summary }),
+        Err(e) if config.mode == XdpMode::Auto => {
+            if let Some(dir) = &config.pin_dir {
+                loader::unpin_maps(dir);
+            }
+            Ok(XdpStart { offload: None, summary: format!("xdp: off ({e})") })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn try_start(config: &XdpConfig) -> Result<(XdpOffload, String), XdpError> {
+    if config.interfaces.is_empty() {
+        return Err(XdpError::NoInterfaces);
+    }
+    let offload = XdpOffload::load(config)?;
+    let mut parts = Vec::new();
+    for interface in &config.interfaces {
+        let got = offload.attach(interface, config.mode)?;
+        parts.push(format!("{} on {interface}", got.as_str()));
+    }
+    let mut summary = format!("xdp: {}", parts.join(", "));
+    if config.mode == XdpMode::Auto && parts.iter().any(|p| p.starts_with("skb")) {
+        summary.push_str(" (native attach refused by the driver; generic mode is slower)");
+    }
+    Ok((offload, summary))
+}
