@@ -54,6 +54,8 @@ fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Ve
     };
     // SAFETY: map values stay valid (RCU) for the program's run; a concurrent update by the
     // daemon can at worst mix an old and a new binding for one packet.
+    // By reference on purpose: a by-value key would be copied onto the 512-byte stack.
+    #[allow(clippy::needless_borrows_for_generic_args)]
     let v: &C2pValue = unsafe { &*C2P.get_ptr(&s.c2p_key).ok_or(Verdict::C2pMiss)? };
     // SAFETY: helper without preconditions.
     if unsafe { bpf_ktime_get_ns() } > v.expires_ns {
