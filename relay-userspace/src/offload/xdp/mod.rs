@@ -18,7 +18,7 @@ pub use clock::{instant_to_monotonic_ns, monotonic_now_ns};
 pub use config::{AttachedMode, Attachment, XdpConfig, XdpMode};
 pub use engine::XdpOffload;
 pub use ifaces::interfaces_for_addrs;
-pub use loader::{default_pin_dir, ensure_bpffs};
+pub use loader::{default_pin_dir, ensure_bpffs, unpin_maps as remove_pins};
 pub use status::{
     print_channels, print_status, read_channels, read_status, InstalledChannel, InterfaceStatus, XdpStatus,
 };
