@@ -56,13 +56,16 @@ fn uclient(lab: &Lab, extra: &[&str]) {
         .arg(&lab.relay_ip);
     let out = run_bounded(&mut cmd, UCLIENT_LIMIT);
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let summary = text.lines().filter(|l| l.contains("Total")).collect::<Vec<_>>().join("\n");
+    let summary = text.lines().filter(|l| l.contains("Total") || l.contains("tot_")).collect::<Vec<_>>().join("\n");
     assert!(
         text.contains("Total lost packets 0 (0.000000%)"),
         "uclient {extra:?} lost packets or failed:\n{text}\n--- relay log ---\n{}",
         lab.relay.log()
     );
-    assert!(text.contains("Total send messages 80"), "uclient {extra:?} did not send all messages:\n{summary}");
+    assert!(
+        text.contains("tot_send_msgs=80, tot_recv_msgs=80"),
+        "uclient {extra:?} did not get all 80 messages back:\n{summary}"
+    );
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! The `relay` command line: `serve`, `credentials`, `xdp status|channels`.
 
+mod core_config;
 mod credentials;
 pub mod options;
-mod core_config;
 mod serve;
-mod xdp_setup;
 mod xdp;
+mod xdp_setup;
 
 use clap::{Parser, Subcommand};
 

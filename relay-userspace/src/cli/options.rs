@@ -117,6 +117,9 @@ pub struct ServeOptions {
     /// Interfaces to attach XDP to (repeatable). Default: those holding listening/relay addresses.
     #[arg(long)]
     pub xdp_interface: Vec<String>,
+    /// Serve Prometheus metrics over plain HTTP on this address (e.g. 127.0.0.1:9641).
+    #[arg(long)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// UDP receive workers per listening address (SO_REUSEPORT). Default: number of CPUs.
     #[arg(long)]
     pub udp_workers: Option<usize>,
@@ -173,6 +176,7 @@ impl ServeOptions {
             software: self.software.or(file.software),
             xdp: self.xdp.or(file.xdp),
             xdp_interface: list(self.xdp_interface, file.xdp_interface),
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
             udp_workers: self.udp_workers.or(file.udp_workers),
         }
     }

@@ -21,7 +21,9 @@ pub fn run(opts: ServeOptions) -> Result<()> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 async fn serve(opts: ServeOptions) -> Result<()> {
@@ -54,6 +56,7 @@ async fn serve(opts: ServeOptions) -> Result<()> {
         tcp: !opts.no_tcp,
         tls,
         udp_workers,
+        metrics: opts.metrics_listen,
     };
     let core_config = super::core_config::build(&opts, &listening_ips, &relay_ips, &net_config)?;
     let offloads: Vec<Arc<dyn Offload>> = super::xdp_setup::engines(&opts, &local, &listening_ips, &relay_ips)?;
@@ -63,10 +66,12 @@ async fn serve(opts: ServeOptions) -> Result<()> {
         offloads.iter().map(|o| format!(" + {}", o.name())).collect::<String>()
     );
 
+    // Handlers first: a SIGTERM right after "ready" must still shut down cleanly.
+    let signals = Signals::install()?;
     let running = net::start(core_config, &net_config, offloads)?;
     // Tests and service managers wait for this line.
     tracing::info!("relay ready");
-    wait_for_signal().await?;
+    signals.wait().await?;
     tracing::info!("signal received, shutting down");
     running.shutdown();
     Ok(())
@@ -83,12 +88,25 @@ fn default_relay_ips(listening: &[IpAddr]) -> Vec<IpAddr> {
     }
 }
 
-async fn wait_for_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("SIGINT handler")?,
-        _ = term.recv() => {}
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("SIGINT handler")?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) -> Result<()> {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        Ok(())
+    }
 }

@@ -107,7 +107,14 @@ impl FastTable {
 
     /// A datagram from a peer on a relayed address. `buf[..4]` is headroom for the ChannelData
     /// header and `buf[4..4 + len]` the payload, so a UDP client gets it without a copy.
-    pub fn peer_to_client(&self, relay: SocketAddr, peer: SocketAddr, buf: &mut [u8], len: usize, now: Instant) -> bool {
+    pub fn peer_to_client(
+        &self,
+        relay: SocketAddr,
+        peer: SocketAddr,
+        buf: &mut [u8],
+        len: usize,
+        now: Instant,
+    ) -> bool {
         let table = read(&self.p2c);
         let Some(e) = table.get(&(relay, peer)) else { return false };
         let Ok(len16) = u16::try_from(len) else { return false };

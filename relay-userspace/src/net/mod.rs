@@ -2,11 +2,12 @@
 
 pub mod fast_table;
 pub mod interfaces;
+mod metrics;
 mod relay_sockets;
 mod shared;
 mod stream;
-pub mod tls;
 mod timer;
+pub mod tls;
 mod udp;
 
 use crate::offload::Offload;
@@ -28,6 +29,8 @@ pub struct NetConfig {
     pub tcp: bool,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub udp_workers: usize,
+    /// Prometheus endpoint, if any.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// A running relay: listeners bound, tasks spawned.
@@ -39,6 +42,7 @@ pub struct Running {
 /// Binds every listener (failing fast on the first bind error) and starts serving.
 pub fn start(core_config: ServerConfig, net: &NetConfig, offloads: Vec<Arc<dyn Offload>>) -> Result<Running> {
     let registry = Arc::new(RelayRegistry::default());
+    let mut tasks_pre = Vec::new();
     let core = Server::new(core_config, Box::new(Binder(registry.clone())), std::time::Instant::now());
 
     let mut udp_sockets = Vec::new();
@@ -63,14 +67,28 @@ pub fn start(core_config: ServerConfig, net: &NetConfig, offloads: Vec<Arc<dyn O
             for port in &net.tls_ports {
                 let addr = SocketAddr::new(*ip, *port);
                 let acceptor = tokio_rustls::TlsAcceptor::from(tls.clone());
-                listeners.push((stream::bind(addr).with_context(|| format!("cannot bind TLS {addr}"))?, Some(acceptor)));
+                listeners
+                    .push((stream::bind(addr).with_context(|| format!("cannot bind TLS {addr}"))?, Some(acceptor)));
                 tracing::info!("listening on tls {addr}");
             }
         }
     }
 
+    let metrics = match net.metrics {
+        Some(addr) => {
+            let std_listener =
+                std::net::TcpListener::bind(addr).with_context(|| format!("cannot bind metrics {addr}"))?;
+            std_listener.set_nonblocking(true)?;
+            tracing::info!("metrics on http://{}/metrics", std_listener.local_addr()?);
+            Some(tokio::net::TcpListener::from_std(std_listener)?)
+        }
+        None => None,
+    };
     let shared = shared::Shared::new(core, udp_servers, registry, offloads);
-    let mut tasks = Vec::new();
+    if let Some(listener) = metrics {
+        tasks_pre.push(tokio::spawn(metrics::serve(shared.clone(), listener)));
+    }
+    let mut tasks = tasks_pre;
     for (addr, sock) in udp_sockets {
         tasks.push(tokio::spawn(udp::serve(shared.clone(), sock, addr)));
     }
@@ -91,6 +109,11 @@ impl Running {
         }
         self.shared.with_core(|core, now| core.shutdown(now));
         tracing::info!("shut down: allocations released, fast-path entries removed");
+    }
+
+    /// The metrics text an operator would scrape.
+    pub fn metrics(&self) -> String {
+        metrics::render(&self.shared)
     }
 
     /// Userspace fast-path totals, for logs and metrics.

@@ -35,12 +35,9 @@ impl RelayRegistry {
         self.slots.read().unwrap_or_else(|p| p.into_inner()).get(addr).map(|s| s.socket.clone())
     }
 
-    pub fn len(&self) -> usize {
+    /// Relayed sockets open now.
+    pub fn open_count(&self) -> usize {
         self.slots.read().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -65,6 +65,11 @@ impl Shared {
         r
     }
 
+    /// A copy of the core's counters.
+    pub fn core_stats(&self) -> crate::turn::Stats {
+        self.core.lock().unwrap_or_else(|p| p.into_inner()).stats().clone()
+    }
+
     /// The core's next deadline.
     pub fn next_timeout(&self) -> Option<Instant> {
         self.core.lock().unwrap_or_else(|p| p.into_inner()).poll_timeout()

@@ -23,6 +23,9 @@ pub fn server_config(cert: Option<&Path>, key: Option<&Path>, names: &[IpAddr]) 
         }
         _ => anyhow::bail!("--cert and --pkey must be given together"),
     };
+    // ring, not aws-lc-rs: it builds with only a C compiler on these machines. rustls marks it
+    // deprecated for lacking post-quantum key exchange, which TURN's TLS (no media keys) can do without.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -2,7 +2,6 @@
 //! RFC 8656 §12.5). Over streams there is no other framing: the first two bits tell the kind
 //! and the length field tells where the next frame starts.
 
-use super::channel_data::{CHANNEL_MAX, CHANNEL_MIN};
 use super::header::HEADER_LEN;
 
 /// Upper bound on one frame: a STUN message is at most 20 + 65535 bytes (16-bit length after
@@ -37,14 +36,10 @@ pub fn next_frame_len(buf: &[u8]) -> Option<Frame> {
             }
         }
         // RFC 8656 §12.5: over TCP/TLS ChannelData is padded to a multiple of 4.
-        0x40 => {
-            let ch = u16::from_be_bytes([hdr[0], hdr[1]]);
-            if (CHANNEL_MIN..=CHANNEL_MAX).contains(&ch) {
-                Frame::ChannelData { len: 4 + super::message::padded(len) }
-            } else {
-                Frame::Invalid
-            }
-        }
+        // Any number with top bits 01 (0x4000-0x7FFF) frames as ChannelData: RFC 5766 clients
+        // (coturn's among them) still use 0x5000-0x7FFF, and whether a number is acceptable is
+        // the TURN core's call, not the framer's.
+        0x40 => Frame::ChannelData { len: 4 + super::message::padded(len) },
         _ => Frame::Invalid,
     };
     Some(frame)
@@ -76,7 +71,8 @@ mod tests {
         assert_eq!(next_frame_len(&[0x4F, 0xFF, 0, 8]), Some(Frame::ChannelData { len: 12 }));
         assert_eq!(next_frame_len(&[0x40, 0, 0, 0]), Some(Frame::ChannelData { len: 4 }));
         assert_eq!(next_frame_len(&[0x40, 0, 0xFF, 0xFF]), Some(Frame::ChannelData { len: 4 + 65536 }));
-        assert_eq!(next_frame_len(&[0x50, 0, 0, 0]), Some(Frame::Invalid));
+        // RFC 5766 range: framed; the core decides whether the channel is acceptable.
+        assert_eq!(next_frame_len(&[0x6E, 0x8D, 0, 4]), Some(Frame::ChannelData { len: 8 }));
     }
 
     #[test]
