@@ -1,26 +1,44 @@
-//! Chooses the offload engines for `relay serve` from `--xdp`.
+//! Chooses the offload engines for `relay serve` from `--xdp` and `--xdp-interface`.
 
 use super::options::{ServeOptions, XdpMode};
-use crate::net::interfaces::IfAddr;
+use crate::offload::xdp::{self, XdpConfig};
 use crate::offload::Offload;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+/// The engines to feed bound channels to; empty when XDP is off. Dropping the returned
+/// engines detaches the program (BPF links), so the caller keeps them for the daemon's life.
 pub fn engines(
     opts: &ServeOptions,
-    _local: &[IfAddr],
-    _listening: &[IpAddr],
-    _relay: &[IpAddr],
+    listening: &[IpAddr],
+    relay: &[IpAddr],
+    port: u16,
 ) -> Result<Vec<Arc<dyn Offload>>> {
-    match opts.xdp.unwrap_or_default() {
-        XdpMode::Off => {
-            tracing::info!("xdp: off (--xdp off): every packet is relayed in userspace");
-            Ok(Vec::new())
-        }
-        mode => {
-            tracing::warn!("xdp: {mode:?} requested, but the XDP engine is not wired yet: userspace only");
-            Ok(Vec::new())
-        }
-    }
+    let mode = match opts.xdp.unwrap_or_default() {
+        XdpMode::Auto => xdp::XdpMode::Auto,
+        XdpMode::Native => xdp::XdpMode::Native,
+        XdpMode::Skb => xdp::XdpMode::Skb,
+        XdpMode::Off => xdp::XdpMode::Off,
+    };
+    let interfaces = if opts.xdp_interface.is_empty() {
+        let mut ips = listening.to_vec();
+        ips.extend_from_slice(relay);
+        xdp::interfaces_for_addrs(&ips).context("finding the interfaces that hold our addresses")?
+    } else {
+        opts.xdp_interface.clone()
+    };
+    let config = XdpConfig { mode, interfaces, listen_ports: vec![port], ..XdpConfig::default() };
+    let started = xdp::start(&config).with_context(|| format!("--xdp {}", config.mode))?;
+    tracing::info!("{}", started.summary);
+    Ok(match started.offload {
+        Some(engine) => vec![Arc::new(engine) as Arc<dyn Offload>],
+        None => Vec::new(),
+    })
+}
+
+/// After a clean shutdown: nothing is attached any more, so the pins would only mislead
+/// `relay xdp status`.
+pub fn remove_pins() {
+    xdp::remove_pins(&xdp::default_pin_dir());
 }

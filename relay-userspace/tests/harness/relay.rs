@@ -13,9 +13,13 @@ pub struct RelayProcess {
 }
 
 impl RelayProcess {
+    /// Starts `relay serve ARGS`. XDP is off unless `args` ask for it: the pinned maps live at
+    /// one fixed path per host, so only tests that need XDP (and run it alone) turn it on.
     pub fn start(args: &[&str]) -> RelayProcess {
+        let xdp_default: &[&str] = if args.contains(&"--xdp") { &[] } else { &["--xdp", "off"] };
         let mut child = Command::new(env!("CARGO_BIN_EXE_relay"))
             .arg("serve")
+            .args(xdp_default)
             .args(args)
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
