@@ -3,6 +3,7 @@
 
 pub mod relay;
 pub mod tools;
+pub mod turn_client;
 
 /// A loopback address of its own for each test, so tests run in parallel without port clashes
 /// (all of 127.0.0.0/8 is loopback on Linux).
