@@ -71,6 +71,11 @@ pub struct ServerConfig {
     /// Whether the edge can send with the DF bit. When false, DONT-FRAGMENT is treated as an
     /// unknown comprehension-required attribute (RFC 8656 §7.2 step 4, §10.2).
     pub supports_dont_fragment: bool,
+    /// Accept channel numbers 0x5000-0x7FFF too (RFC 5766's range). RFC 8656 §12 narrowed
+    /// the range to 0x4000-0x4FFF, but libwebrtc, pion and coturn's clients still pick from
+    /// 0x4000-0x7FFF: refusing them would fail most of their ChannelBinds. On by default;
+    /// off gives the strict RFC 8656 400.
+    pub legacy_channel_numbers: bool,
     /// Key of the stateless nonces and seed of the core's randomness. Random by default;
     /// set it explicitly only in tests or to share nonces between processes.
     pub server_secret: [u8; 32],
@@ -100,6 +105,7 @@ impl Default for ServerConfig {
             max_channels_per_allocation: 64,
             rate_limit: RateLimitConfig::default(),
             supports_dont_fragment: false,
+            legacy_channel_numbers: true,
             server_secret: rand::random(),
         }
     }

@@ -2,6 +2,10 @@
 
 use crate::stun::{attr_type as at, decode_channel_number, CHANNEL_MAX, CHANNEL_MIN};
 
+/// Top of RFC 5766's channel range, still used by deployed clients (see
+/// `ServerConfig::legacy_channel_numbers`).
+pub(crate) const LEGACY_CHANNEL_MAX: u16 = 0x7FFF;
+
 use super::super::auth::Authenticated;
 use super::super::channel::BindCheck;
 use super::super::error_response::TurnError;
@@ -27,8 +31,9 @@ impl Server {
             Some(Err(_)) => return Err(TurnError::BadRequest("malformed XOR-PEER-ADDRESS")),
             None => return Err(TurnError::BadRequest("missing XOR-PEER-ADDRESS")),
         };
-        // §12.2: channel number in 0x4000..=0x4FFF -> else 400.
-        if !(CHANNEL_MIN..=CHANNEL_MAX).contains(&number) {
+        // §12.2: channel number in 0x4000..=0x4FFF (or RFC 5766's 0x7FFF) -> else 400.
+        let max = if self.cfg.legacy_channel_numbers { LEGACY_CHANNEL_MAX } else { CHANNEL_MAX };
+        if !(CHANNEL_MIN..=max).contains(&number) {
             return Err(TurnError::BadRequest("channel number out of range"));
         }
         let a = self.allocs.get(&id).ok_or(TurnError::AllocationMismatch)?;

@@ -55,7 +55,7 @@ fn bind_installs_permission_and_tells_offload() {
 fn channel_number_range_and_pairing_rules_400() {
     let mut h = Harness::new();
     h.allocate(udp(1));
-    for bad in [0x3fff, 0x5000, 0x7fff, 0xffff] {
+    for bad in [0x0000, 0x3fff, 0x8000, 0xffff] {
         assert_eq!(h.channel_bind(udp(1), bad, peer()).code(), Some(400), "{bad:#x}");
     }
     assert_eq!(h.channel_bind(udp(1), 0x4000, peer()).class(), Class::Success);
@@ -74,6 +74,27 @@ fn channel_number_range_and_pairing_rules_400() {
         b.add_xor_address(at::XOR_PEER_ADDRESS, peer());
     });
     assert_eq!(r.code(), Some(400));
+}
+
+#[test]
+fn rfc5766_channel_numbers_accepted_unless_strict() {
+    let mut h = Harness::new();
+    let relay = h.allocate(udp(1));
+    assert_eq!(h.channel_bind(udp(1), 0x7abc, peer()).class(), Class::Success);
+    h.outputs();
+    let outs = h.send_raw(udp(1), &[0x7a, 0xbc, 0x00, 0x01, 0x55]);
+    assert!(matches!(&outs[..], [Output::ToPeer { data, .. }] if data == &[0x55]));
+    h.server.handle_peer(h.now, relay, peer(), &[0x66]);
+    let outs = h.outputs();
+    assert!(matches!(&outs[..], [Output::ToClient { data, .. }] if data == &[0x7a, 0xbc, 0, 1, 0x66]));
+
+    let mut cfg = config();
+    cfg.legacy_channel_numbers = false;
+    let mut h = Harness::with(cfg);
+    h.allocate(udp(1));
+    for bad in [0x5000, 0x7fff] {
+        assert_eq!(h.channel_bind(udp(1), bad, peer()).code(), Some(400), "{bad:#x}");
+    }
 }
 
 #[test]

@@ -142,7 +142,7 @@ fn bad_channel_data_is_dropped_and_counted() {
     h.allocate(udp(1));
     h.channel_bind(udp(1), 0x4000, peer());
     h.outputs();
-    for bad in [&[0x40u8, 0x00, 0x00][..], &[0x40, 0x00, 0x00, 0x09, 1], &[0x50, 0x00, 0x00, 0x00]] {
+    for bad in [&[0x40u8, 0x00, 0x00][..], &[0x40, 0x00, 0x00, 0x09, 1], &[0x80, 0x00, 0x00, 0x00]] {
         assert!(h.send_raw(udp(1), bad).is_empty());
     }
     assert_eq!(h.server.stats().drops.malformed, 3);
