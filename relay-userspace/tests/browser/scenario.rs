@@ -98,6 +98,9 @@ pub fn run(s: &Scenario) -> Outcome {
     };
     let problems = report.problems(&expect);
     eprintln!("{} ({kind:?}): {}", s.name, report.summary());
+    if std::env::var_os("BROWSER_TEST_VERBOSE").is_some() {
+        eprintln!("{diagnostics}");
+    }
     assert!(problems.is_empty(), "{} ({kind:?}) failed:\n  - {}\n{diagnostics}", s.name, problems.join("\n  - "));
     Outcome { firewall, server, diagnostics, _lab: lab, _dir: dir, _turn: turn }
 }

@@ -49,7 +49,7 @@ pub fn start(kind: Kind, ns: &Ns, ip: Ipv4Addr, cert: &RelayCert) -> TurnServer 
     let (mut process, ready) = match kind {
         Kind::Relay => {
             let mut cmd = ns.command(env!("CARGO_BIN_EXE_relay"));
-            cmd.env("RUST_LOG", "debug").arg("serve").args(&common).arg("--xdp=auto");
+            cmd.env("RUST_LOG", "debug,aya=info,aya_obj=info").arg("serve").args(&common).arg("--xdp=auto");
             (Guarded::spawn("relay", cmd), "relay ready")
         }
         Kind::Coturn => {
@@ -82,11 +82,29 @@ impl TurnServer {
         lines.join("\n")
     }
 
-    /// `relay xdp status` output (the XDP program's verdict counters), for our relay only.
-    pub fn xdp_status(&self) -> String {
+    /// `relay xdp status` or `relay xdp channels`: read from the pinned maps while the relay
+    /// runs (its clean exit removes the pins). Panics when the command fails.
+    pub fn xdp(&self, what: &str) -> String {
+        assert_eq!(self.kind, Kind::Relay, "coturn has no XDP fast path: this check is for our relay");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_relay"));
-        cmd.args(["xdp", "status"]);
+        cmd.args(["xdp", what]);
         let out = run_bounded(cmd, Duration::from_secs(20));
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "relay xdp {what} failed ({}):\n{text}", out.status);
+        text
     }
+}
+
+/// Packets the XDP program forwarded itself: the `forwarded_*` verdict lines of `relay xdp
+/// status` (`  forwarded_c2p_v4    12`), summed.
+pub fn xdp_forwarded(status: &str) -> u64 {
+    status
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next()?;
+            let count = words.next()?.parse::<u64>().ok()?;
+            name.starts_with("forwarded_").then_some(count)
+        })
+        .sum()
 }
