@@ -5,6 +5,7 @@ mod allocate;
 mod auth;
 mod channel;
 mod data;
+mod hostile;
 mod lifecycle;
 mod permission;
 mod refresh;
