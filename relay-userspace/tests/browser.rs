@@ -87,3 +87,10 @@ fn clinic_connects_over_turn_tcp() {
         probe_urls: &[],
     });
 }
+
+#[test]
+fn xdp_status_forwarded_lines_are_summed() {
+    let status = "verdicts (packets, summed over CPUs):\n  forwarded_c2p_v4    12\n  forwarded_p2c_v4   30\n  \
+                  forwarded_c2p_v6 0\n  pass_fib_failed   168\nbindings:      2 client->peer\n";
+    assert_eq!(turn_server::xdp_forwarded(status), 42);
+}
