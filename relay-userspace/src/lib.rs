@@ -2,6 +2,7 @@
 //! edges around it ([`net`], [`offload`]). `main.rs` only parses the command line.
 
 pub mod cli;
+pub mod loadgen;
 pub mod net;
 pub mod offload;
 pub mod stun;

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's only entry points for set-up, running, testing and benchmarking.
 //! Each command bootstraps what it needs first (idempotent, seconds when everything is present).
 
+mod bench;
 mod bootstrap;
 mod cmd;
 mod run;
@@ -29,6 +30,12 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Side-by-side benchmark against coturn (needs root); report in target/bench/.
+    Bench {
+        /// Shorter runs and fewer repeats: under 3 minutes.
+        #[arg(long)]
+        quick: bool,
+    },
     /// The whole suite: formatting, clippy (userspace and eBPF), unit/integration tests, fuzzing.
     Test {
         /// Skip fmt/clippy and fuzzing; run only `cargo test`.
@@ -42,5 +49,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bootstrap { test_deps } => bootstrap::run(test_deps),
         Command::Run { args } => run::run(&args),
         Command::Test { only_tests } => test::run(only_tests),
+        Command::Bench { quick } => bench::run(quick),
     }
 }

@@ -1,0 +1,92 @@
+//! The XDP program's own cost: ns per packet per direction and family from BPF_PROG_TEST_RUN
+//! with repeat. The measurement is relay-userspace's ignored test `xdp_bench` (owned by the
+//! XDP engine; it builds its own namespace lab); this runs it and reads its
+//! `xdp_bench <case> ns_per_packet=<median> mean=<n> baseline=<n> net=<n>` lines.
+use anyhow::{bail, Result};
+use serde::Serialize;
+use std::path::Path;
+use std::process::Command;
+
+use crate::cmd::stable_cargo;
+
+const TEST: &str = "xdp_bench";
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct XdpProg {
+    /// "ok", or why there are no figures.
+    pub status: String,
+    /// (case, median ns per packet, the rest of the line: mean, baseline, net).
+    pub rows: Vec<(String, f64, String)>,
+}
+
+fn test_cmd(root: &Path) -> Command {
+    let mut c = stable_cargo();
+    c.current_dir(root).args(["test", "-p", "relay-userspace", "--release", "--test", TEST]);
+    c
+}
+
+/// Whether the benchmark exists in this tree.
+pub fn available(root: &Path) -> bool {
+    root.join("relay-userspace/tests").join(format!("{TEST}.rs")).exists()
+}
+
+/// Builds the benchmark binary up front, so the measured part of the run does not compile.
+pub fn build(root: &Path) -> Result<()> {
+    if available(root) {
+        crate::cmd::run(test_cmd(root).arg("--no-run"))?;
+    }
+    Ok(())
+}
+
+pub fn measure(root: &Path) -> XdpProg {
+    if !available(root) {
+        return XdpProg { status: "n/a (pending: relay-userspace/tests/xdp_bench.rs missing)".into(), rows: vec![] };
+    }
+    match run(root) {
+        Ok(x) => x,
+        Err(e) => XdpProg { status: format!("failed: {e:#}"), rows: vec![] },
+    }
+}
+
+fn run(root: &Path) -> Result<XdpProg> {
+    let out = test_cmd(root).args(["--", "--ignored", "--nocapture", "--test-threads=1"]).output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows = parse(&stdout);
+    if !out.status.success() || rows.is_empty() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let why = stdout.lines().chain(err.lines()).filter(|l| l.contains("panicked") || l.contains("error")).take(3);
+        bail!("{TEST} failed ({}): {}", out.status, why.collect::<Vec<_>>().join(" | "));
+    }
+    Ok(XdpProg { status: "ok".into(), rows })
+}
+
+fn parse(stdout: &str) -> Vec<(String, f64, String)> {
+    stdout
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.strip_prefix("xdp_bench ")?.split_whitespace();
+            let case = f.next()?.to_string();
+            let rest: Vec<&str> = f.collect();
+            let ns = rest.iter().find_map(|kv| kv.strip_prefix("ns_per_packet="))?.parse().ok()?;
+            let detail =
+                rest.iter().filter(|kv| !kv.starts_with("ns_per_packet=")).copied().collect::<Vec<_>>().join(" ");
+            Some((case, ns, detail))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests panic rather than return Result
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bench_lines() {
+        let out = "running 1 test\nxdp_bench c2p_v4 ns_per_packet=61 mean=64 baseline=20 net=41 samples=20000\nok\n";
+        let rows = parse(out);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, "c2p_v4");
+        assert_eq!(rows[0].1, 61.0);
+        assert!(rows[0].2.starts_with("mean=64"));
+    }
+}
