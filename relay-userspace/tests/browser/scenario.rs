@@ -4,12 +4,13 @@ use super::report::{Expect, Report};
 use super::turn_server::{self, Kind, TurnServer, SECRET};
 use super::{chromium, pki, server::AppServer};
 use crate::netlab::firewall::Counters;
+use crate::netlab::process::Guarded;
 use crate::netlab::{Lab, Site};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Hang guard for the whole page run (the page gives up by itself a little earlier).
 const PAGE_WITHIN: Duration = Duration::from_secs(60);
@@ -68,15 +69,15 @@ pub fn run(s: &Scenario) -> Outcome {
         From::Clinic => &lab.clinic,
     };
     let app = AppServer::start(&site.ns, config);
-    let browser = chromium::launch(&site.ns, &home, &app.url());
-    let posted = app.wait_result(PAGE_WITHIN);
+    let mut browser = chromium::launch(&site.ns, &home, &app.url());
+    let posted = wait_for_report(&app, &mut browser);
     let firewall = lab.firewall_counters();
     let browser_log = browser.log();
     drop(browser);
     drop(app);
     let Some(json) = posted else {
         panic!(
-            "{} ({kind:?}): the page posted no report within {PAGE_WITHIN:?}\n--- chromium ---\n{}\n--- {kind:?} log for {user} ---\n{}",
+            "{} ({kind:?}): the page posted no report (Chromium exited, or {PAGE_WITHIN:?} passed)\n--- chromium ---\n{}\n--- {kind:?} log for {user} ---\n{}",
             s.name,
             tail(&browser_log, 60),
             server.log_for(&user)
@@ -103,6 +104,20 @@ pub fn run(s: &Scenario) -> Outcome {
     }
     assert!(problems.is_empty(), "{} ({kind:?}) failed:\n  - {}\n{diagnostics}", s.name, problems.join("\n  - "));
     Outcome { firewall, server, diagnostics, _lab: lab, _dir: dir, _turn: turn }
+}
+
+/// The page's report; None if Chromium exits or the hang guard expires first.
+fn wait_for_report(app: &AppServer, browser: &mut Guarded) -> Option<String> {
+    let deadline = Instant::now() + PAGE_WITHIN;
+    while Instant::now() < deadline {
+        if let Some(json) = app.wait_result(Duration::from_millis(500)) {
+            return Some(json);
+        }
+        if !browser.alive() {
+            return app.wait_result(Duration::from_millis(500));
+        }
+    }
+    None
 }
 
 fn page_config(s: &Scenario, relay_ip: &str, user: &str) -> String {
