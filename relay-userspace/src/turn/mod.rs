@@ -4,6 +4,20 @@
 //! sleeps until [`Server::poll_timeout`]. Relay sockets are opened through [`RelayBinder`].
 //! Peer safety lives in [`PeerPolicy`]; REST credentials in [`rest_password`] and
 //! [`rest_username`].
+//!
+//! ```ignore
+//! let mut core = Server::new(config, Box::new(binder), Instant::now());
+//! loop {
+//!     core.set_unix_time(unix_seconds());          // REST expiry; fail-closed until set
+//!     match next_event_until(core.poll_timeout()) {
+//!         Client(ft, frame) => core.handle_client(Instant::now(), ft, &frame),
+//!         Peer(relay, peer, dgram) => core.handle_peer(Instant::now(), relay, peer, &dgram),
+//!         Closed(ft) => core.client_closed(Instant::now(), ft),
+//!         Tick => core.handle_timeout(Instant::now()),
+//!     }
+//!     while let Some(out) = core.poll_output() { dispatch(out) }
+//! }
+//! ```
 
 // Tests panic rather than return Result (team rule); production code is still checked.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

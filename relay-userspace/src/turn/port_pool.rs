@@ -10,7 +10,8 @@ use rand::Rng;
 pub trait RelayBinder: Send {
     /// Binds a UDP socket on `addr` now; an error makes the core try another port.
     fn bind(&mut self, addr: SocketAddr) -> std::io::Result<()>;
-    /// Closes the socket bound on `addr` (allocation gone or reservation expired).
+    /// Closes the socket bound on `addr` (allocation gone, or an EVEN-PORT reservation expired
+    /// unused; only the former is followed by `Output::RelayClosed`).
     fn close(&mut self, addr: SocketAddr);
 }
 

@@ -63,6 +63,12 @@ pub struct Server {
     unix: Option<u64>,
 }
 
+// The edge shares the core between tasks behind a mutex.
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Server>();
+};
+
 /// The server's own listening addresses are never valid peers (RFC 8656 §21.1).
 fn own_policy(cfg: &ServerConfig) -> PeerPolicy {
     let mut p = cfg.peer_policy.clone();
