@@ -1,6 +1,7 @@
 //! Everything the core needs to know about its deployment; the CLI fills it.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use super::peer_policy::PeerPolicy;
 use super::rate_limit::RateLimitConfig;
 
 /// Who may allocate (RFC 8489 §9.2 long-term credentials, plus the TURN REST API scheme).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `Debug` shows user names but never passwords or secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthConfig {
     /// Static users: name -> password (`--user name:password`).
     pub users: HashMap<String, String>,
@@ -28,7 +30,8 @@ impl Default for AuthConfig {
 }
 
 /// Core configuration. Fields are public; start from [`ServerConfig::default`] and override.
-#[derive(Clone, Debug)]
+/// `Debug` redacts `server_secret` (and, through [`AuthConfig`], passwords and secrets).
+#[derive(Clone)]
 pub struct ServerConfig {
     /// REALM of the long-term credential mechanism (RFC 8489 §14.9).
     pub realm: String,
@@ -107,6 +110,66 @@ impl Default for ServerConfig {
             supports_dont_fragment: false,
             legacy_channel_numbers: true,
             server_secret: rand::random(),
+        }
+    }
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut users: Vec<&String> = self.users.keys().collect();
+        users.sort();
+        f.debug_struct("AuthConfig")
+            .field("users", &users)
+            .field("use_auth_secret", &self.use_auth_secret)
+            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
+            .field("separator", &self.separator)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("realm", &self.realm)
+            .field("software", &self.software)
+            .field("auth", &self.auth)
+            .field("relay_ips", &self.relay_ips)
+            .field("external_ips", &self.external_ips)
+            .field("listening", &self.listening)
+            .field("ports", &(self.min_port..=self.max_port))
+            .field("default_lifetime", &self.default_lifetime)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("permission_lifetime", &self.permission_lifetime)
+            .field("channel_lifetime", &self.channel_lifetime)
+            .field("nonce_lifetime", &self.nonce_lifetime)
+            .field("reservation_lifetime", &self.reservation_lifetime)
+            .field("peer_policy", &self.peer_policy)
+            .field("user_quota", &self.user_quota)
+            .field("total_quota", &self.total_quota)
+            .field("max_permissions_per_allocation", &self.max_permissions_per_allocation)
+            .field("max_channels_per_allocation", &self.max_channels_per_allocation)
+            .field("rate_limit", &self.rate_limit)
+            .field("supports_dont_fragment", &self.supports_dont_fragment)
+            .field("legacy_channel_numbers", &self.legacy_channel_numbers)
+            .field("server_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let mut c = ServerConfig::default();
+        c.auth.users.insert("alice".into(), "hunter2-password".into());
+        c.auth.secrets.push("rest-shared-secret".into());
+        c.server_secret = [0xAB; 32];
+        let s = format!("{c:?}");
+        assert!(s.contains("alice"));
+        for leak in ["hunter2-password", "rest-shared-secret", "171, 171"] {
+            assert!(!s.contains(leak), "{leak} leaked: {s}");
         }
     }
 }
