@@ -87,16 +87,16 @@ impl FastTable {
     /// ChannelData from a client (RFC 8656 §12.6 on the server): forwards the payload to the
     /// bound peer. Returns false when the core must look at it.
     pub fn client_to_peer(&self, client: SocketAddr, server: SocketAddr, datagram: &[u8], now: Instant) -> bool {
-        let Ok(cd) = ChannelData::parse(datagram) else { return false };
+        let Some((channel, data)) = split_channel_data(datagram) else { return false };
         let table = read(&self.c2p);
-        let Some(e) = table.get(&(client, server, cd.channel)) else { return false };
+        let Some(e) = table.get(&(client, server, channel)) else { return false };
         if now >= e.expires_at {
             return false;
         }
-        match e.relay.try_send_to(cd.data, e.peer) {
+        match e.relay.try_send_to(data, e.peer) {
             Ok(_) => {
                 self.totals.c2p_packets.fetch_add(1, Relaxed);
-                self.totals.c2p_bytes.fetch_add(cd.data.len() as u64, Relaxed);
+                self.totals.c2p_bytes.fetch_add(data.len() as u64, Relaxed);
             }
             Err(_) => {
                 self.totals.dropped.fetch_add(1, Relaxed);
@@ -149,6 +149,18 @@ impl FastTable {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The ChannelData header (RFC 8656 §12.4) without judging the channel number: only numbers
+/// the core bound have entries, and the core also admits RFC 5766's 0x5000-0x7FFF.
+fn split_channel_data(datagram: &[u8]) -> Option<(u16, &[u8])> {
+    let head = datagram.get(..4)?;
+    if head[0] & 0xC0 != 0x40 {
+        return None;
+    }
+    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+    // Trailing bytes beyond the length (UDP padding) are ignored (§12.5).
+    Some((u16::from_be_bytes([head[0], head[1]]), datagram.get(4..4 + len)?))
 }
 
 // A poisoned lock means a panic elsewhere already happened mid-update of a plain HashMap, whose
