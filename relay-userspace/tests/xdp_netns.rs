@@ -167,3 +167,30 @@ fn forwards_both_directions_both_families_between_namespaces() {
     xdp::print_channels(&pins.0, &mut text).expect("print channels");
     assert!(String::from_utf8_lossy(&text).contains("2 binding(s)"));
 }
+
+#[test]
+fn start_reports_mode_and_falls_back_to_off_with_a_reason() {
+    let lab = RelayLab::new("st");
+    let pins = PinDir::new("st");
+    let config = |mode: XdpMode, interfaces: &[&str]| XdpConfig {
+        mode,
+        interfaces: interfaces.iter().map(|s| s.to_string()).collect(),
+        pin_dir: Some(pins.0.clone()),
+        debug_log: true,
+        ..XdpConfig::default()
+    };
+    let off = lab.relay.run(|| xdp::start(&config(XdpMode::Auto, &["nosuch0"])).expect("auto never fails"));
+    assert!(off.offload.is_none());
+    assert!(off.summary.starts_with("xdp: off (") && off.summary.contains("nosuch0"), "{}", off.summary);
+    let err = lab.relay.run(|| xdp::start(&config(XdpMode::Native, &["nosuch0"])).expect_err("native must fail"));
+    assert!(err.to_string().contains("nosuch0"), "{err}");
+    let disabled = xdp::start(&config(XdpMode::Off, &["r0"])).expect("off");
+    assert!(disabled.offload.is_none() && disabled.summary.contains("off"));
+    let skb = lab.relay.run(|| xdp::start(&config(XdpMode::Skb, &["r0"])).expect("generic XDP on a veth"));
+    assert_eq!(skb.summary, "xdp: skb on r0");
+    let offload = skb.offload.expect("loaded");
+    assert_eq!(offload.attachments()[0].mode, AttachedMode::Skb);
+    drop(offload);
+    let auto = lab.relay.run(|| xdp::start(&config(XdpMode::Auto, &["r0", "r1"])).expect("auto"));
+    assert_eq!(auto.summary, "xdp: native on r0, native on r1");
+}

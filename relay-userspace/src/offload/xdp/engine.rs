@@ -14,7 +14,7 @@ use relay_common::{
     attach_mode, limits, map_names, AttachRecord, C2pKey, C2pValue, ChannelStats, P2cKey, P2cValue, Verdict,
 };
 
-use super::{clock, entries, loader, slots::SlotAllocator, AttachedMode, Attachment, XdpConfig, XdpError, XdpMode};
+use super::{clock, entries, loader, logs, slots::SlotAllocator, AttachedMode, Attachment, XdpConfig, XdpError, XdpMode};
 use crate::{
     offload::{ChannelBinding, ChannelCounters, Offload, OffloadError},
     transport::Transport,
@@ -24,6 +24,7 @@ use crate::{
 pub struct XdpOffload {
     inner: Mutex<Inner>,
     pin_dir: Option<PathBuf>,
+    _logs: Option<logs::LogPump>,
 }
 
 struct Inner {
@@ -64,6 +65,7 @@ impl XdpOffload {
     /// Does not attach: see [`XdpOffload::attach`] or [`super::start`].
     pub fn load(config: &XdpConfig) -> Result<XdpOffload, XdpError> {
         let mut ebpf = loader::load_object(config.debug_log)?;
+        let logs = if config.debug_log { Some(logs::LogPump::start(&mut ebpf)?) } else { None };
         if let Some(dir) = &config.pin_dir {
             loader::pin_maps(&ebpf, dir)?;
         }
@@ -83,7 +85,7 @@ impl XdpOffload {
             installed: StdHashMap::new(),
             attached: Vec::new(),
         };
-        Ok(XdpOffload { inner: Mutex::new(inner), pin_dir: config.pin_dir.clone() })
+        Ok(XdpOffload { inner: Mutex::new(inner), pin_dir: config.pin_dir.clone(), _logs: logs })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -9,6 +9,7 @@ mod engine;
 mod entries;
 mod ifaces;
 mod loader;
+mod logs;
 mod slots;
 mod status;
 mod testrun;
