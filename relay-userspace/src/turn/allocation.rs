@@ -10,6 +10,7 @@ use crate::stun::TransactionId;
 use super::auth::Credential;
 use super::channel::Channels;
 use super::five_tuple::FiveTuple;
+use super::log::{Relays, Untrusted};
 use super::output::Output;
 use super::permission::Permissions;
 use super::server::Server;
@@ -32,6 +33,8 @@ pub(crate) struct Allocation {
     /// One per family: IPv4 and/or IPv6 (RFC 8656 §7.2 dual allocation).
     pub(crate) relays: Vec<RelayAddr>,
     pub(crate) expires_at: Instant,
+    /// For the lifetime reported when it goes away.
+    pub(crate) created_at: Instant,
     /// The Allocate that created it, for idempotent retransmissions (RFC 8656 §7.2).
     pub(crate) created_tid: TransactionId,
     pub(crate) created_response: Vec<u8>,
@@ -68,11 +71,28 @@ pub struct AllocationInfo {
     pub traffic: TrafficCounters,
 }
 
-/// Why an allocation went away (for stats).
+/// Why an allocation went away (stats and the operator log).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Teardown {
+    /// Refresh with LIFETIME 0 (RFC 8656 §8.2).
+    ClientRequest,
+    /// Not refreshed in time (RFC 8656 §6).
     Expired,
-    Deleted,
+    /// The TCP/TLS connection of its 5-tuple closed (see `Server::client_closed`).
+    ConnectionClosed,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+impl Teardown {
+    fn as_str(self) -> &'static str {
+        match self {
+            Teardown::ClientRequest => "client request",
+            Teardown::Expired => "expired",
+            Teardown::ConnectionClosed => "connection closed",
+            Teardown::Shutdown => "shutdown",
+        }
+    }
 }
 
 impl Server {
@@ -98,7 +118,7 @@ impl Server {
 
     /// Deletes everything the allocation holds: channels (ChannelUnbound), permissions,
     /// relay sockets (RelayBinder::close, then RelayClosed).
-    pub(crate) fn delete_allocation(&mut self, id: AllocId, why: Teardown) {
+    pub(crate) fn delete_allocation(&mut self, id: AllocId, why: Teardown, now: Instant) {
         let numbers: Vec<u16> = match self.allocs.get(&id) {
             Some(a) => a.channels.iter().map(|(n, _)| n).collect(),
             None => return,
@@ -127,6 +147,7 @@ impl Server {
         if why == Teardown::Expired {
             self.stats.allocations_expired += 1;
         }
+        log_deleted(&a, why, now);
     }
 
     /// Closes one relayed address of an allocation (also used for the one-family delete of
@@ -154,4 +175,26 @@ impl Server {
             traffic,
         }
     }
+}
+
+/// INFO line closing an allocation's story. Channels were unbound first, so `a.traffic`
+/// holds everything relayed in userspace (an offload engine counts its own share).
+fn log_deleted(a: &Allocation, why: Teardown, now: Instant) {
+    let t = &a.traffic;
+    tracing::info!(
+        alloc = a.id,
+        user = %Untrusted(&a.cred.user),
+        username = %Untrusted(&a.cred.username),
+        client = %a.ft.client,
+        server = %a.ft.server,
+        transport = ?a.ft.transport,
+        relay = %Relays(&a.relays),
+        reason = why.as_str(),
+        lived_s = now.saturating_duration_since(a.created_at).as_secs(),
+        relayed_to_peer_pkts = t.client_to_peer_packets,
+        relayed_to_peer_bytes = t.client_to_peer_bytes,
+        relayed_to_client_pkts = t.peer_to_client_packets,
+        relayed_to_client_bytes = t.peer_to_client_bytes,
+        "allocation deleted"
+    );
 }

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use crate::offload::ChannelBinding;
 
 use super::five_tuple::FiveTuple;
+use super::log::{ChannelNumber, Untrusted};
 use super::output::Output;
 use super::server::Server;
 use super::stats::TrafficCounters;
@@ -166,9 +167,16 @@ impl Server {
             return;
         };
         let key = TimerKey::Channel(id, number);
+        let (user, client, channel) = (Untrusted(&a.cred.user), a.ft.client, ChannelNumber(number));
         match a.channels.bind(number, peer, until) {
-            Some(old) => self.timers.reschedule(key, old, until),
-            None => self.timers.schedule(key, until),
+            Some(old) => {
+                tracing::trace!(alloc = id, %user, %client, %channel, %peer, "channel refreshed");
+                self.timers.reschedule(key, old, until)
+            }
+            None => {
+                tracing::debug!(alloc = id, %user, %client, %channel, %peer, "channel bound");
+                self.timers.schedule(key, until)
+            }
         }
         // Also re-syncs this channel's routes.
         self.install_permission(id, peer.ip(), now);
@@ -176,10 +184,16 @@ impl Server {
 
     /// Timer: the channel ran out (RFC 8656 §12.2); its number and peer become free.
     pub(crate) fn expire_channel(&mut self, id: AllocId, number: u16, now: Instant) {
-        let expiry = self.allocs.get(&id).and_then(|a| a.channels.get(number)).map(|c| c.expires_at);
-        match expiry {
-            Some(t) if t <= now => self.unbind_channel(id, number),
-            Some(t) => self.timers.schedule(TimerKey::Channel(id, number), t),
+        let Some(a) = self.allocs.get(&id) else {
+            return;
+        };
+        match a.channels.get(number).map(|c| (c.expires_at, c.peer)) {
+            Some((t, peer)) if t <= now => {
+                let (user, client, channel) = (Untrusted(&a.cred.user), a.ft.client, ChannelNumber(number));
+                tracing::debug!(alloc = id, %user, %client, %channel, %peer, "channel expired");
+                self.unbind_channel(id, number)
+            }
+            Some((t, _)) => self.timers.schedule(TimerKey::Channel(id, number), t),
             None => {}
         }
     }

@@ -1,9 +1,12 @@
 //! The one place error responses are built (RFC 8489 §6.3.4, RFC 8656 §7.2-§12.2).
 
+use std::net::SocketAddr;
+
 use crate::stun::{attr_type as at, Class, MessageBuilder};
 
 use super::auth::{Authenticated, Mac, SUPPORTED};
 use super::handlers::Req;
+use super::log::{method_name, Untrusted};
 use super::output::Output;
 use super::server::Server;
 
@@ -15,8 +18,9 @@ pub(crate) enum TurnError {
     /// 401 with REALM and NONCE (challenge, unknown user, wrong key; RFC 8489 §9.2.4).
     #[error("Unauthenticated")]
     Unauthenticated,
+    /// 403 for a peer the policy refuses; the peer is for the operator log.
     #[error("Forbidden: peer address not allowed")]
-    Forbidden,
+    Forbidden(SocketAddr),
     /// 420 with UNKNOWN-ATTRIBUTES (RFC 8489 §6.3.1).
     #[error("Unknown Attribute")]
     UnknownAttributes(Vec<u16>),
@@ -33,8 +37,9 @@ pub(crate) enum TurnError {
     UnsupportedTransport,
     #[error("Peer Address Family Mismatch")]
     PeerAddressFamilyMismatch,
+    /// 486; which quota ("user" or "total") is for the operator log, not the client.
     #[error("Allocation Quota Reached")]
-    QuotaReached,
+    QuotaReached(&'static str),
     #[error("Insufficient Capacity: {0}")]
     InsufficientCapacity(&'static str),
 }
@@ -44,7 +49,7 @@ impl TurnError {
         match self {
             TurnError::BadRequest(_) => 400,
             TurnError::Unauthenticated => 401,
-            TurnError::Forbidden => 403,
+            TurnError::Forbidden(_) => 403,
             TurnError::UnknownAttributes(_) => 420,
             TurnError::AllocationMismatch => 437,
             TurnError::StaleNonce => 438,
@@ -52,7 +57,7 @@ impl TurnError {
             TurnError::WrongCredentials => 441,
             TurnError::UnsupportedTransport => 442,
             TurnError::PeerAddressFamilyMismatch => 443,
-            TurnError::QuotaReached => 486,
+            TurnError::QuotaReached(_) => 486,
             TurnError::InsufficientCapacity(_) => 508,
         }
     }
@@ -97,5 +102,30 @@ impl Server {
         b.finish();
         self.stats.error(err.code());
         self.out.push_back(Output::ToClient { ft: req.ft, data: buf });
+        log_error(req, &err, signer);
     }
+}
+
+/// DEBUG line per error response. 401/438/441 are logged with their cause by the
+/// authentication path instead.
+fn log_error(req: &Req<'_>, err: &TurnError, signer: Option<&Authenticated>) {
+    if matches!(err, TurnError::Unauthenticated | TurnError::StaleNonce | TurnError::WrongCredentials) {
+        return;
+    }
+    let user = signer.map(|a| Untrusted(&a.cred.user));
+    let (peer, quota) = match err {
+        TurnError::Forbidden(p) => (Some(*p), None),
+        TurnError::QuotaReached(q) => (None, Some(*q)),
+        _ => (None, None),
+    };
+    tracing::debug!(
+        client = %req.ft.client,
+        method = method_name(req.msg.method()),
+        user = user.as_ref().map(tracing::field::display),
+        peer = peer.map(tracing::field::display),
+        quota,
+        code = err.code(),
+        reason = %err,
+        "error response"
+    );
 }

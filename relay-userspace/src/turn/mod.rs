@@ -30,6 +30,7 @@ mod error_response;
 mod five_tuple;
 mod handlers;
 mod ip_filter;
+mod log;
 mod output;
 mod peer_policy;
 mod permission;

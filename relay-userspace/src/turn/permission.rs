@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
+use super::log::Untrusted;
 use super::server::Server;
 use super::timers::{AllocId, TimerKey};
 
@@ -51,9 +52,16 @@ impl Server {
             return;
         };
         let key = TimerKey::Permission(id, ip);
+        let (user, client) = (Untrusted(&a.cred.user), a.ft.client);
         match a.permissions.install(ip, until) {
-            Some(old) => self.timers.reschedule(key, old, until),
-            None => self.timers.schedule(key, until),
+            Some(old) => {
+                tracing::trace!(alloc = id, %user, %client, peer_ip = %ip, "permission refreshed");
+                self.timers.reschedule(key, old, until)
+            }
+            None => {
+                tracing::debug!(alloc = id, %user, %client, peer_ip = %ip, "permission installed");
+                self.timers.schedule(key, until)
+            }
         }
         self.sync_channels_to_ip(id, ip, now);
     }
@@ -66,6 +74,8 @@ impl Server {
         match a.permissions.expiry(ip) {
             Some(t) if t <= now => {
                 a.permissions.remove(ip);
+                let (user, client) = (Untrusted(&a.cred.user), a.ft.client);
+                tracing::debug!(alloc = id, %user, %client, peer_ip = %ip, "permission expired");
                 self.sync_channels_to_ip(id, ip, now);
             }
             Some(t) => self.timers.schedule(TimerKey::Permission(id, ip), t),

@@ -21,6 +21,7 @@ use super::config::ServerConfig;
 use super::error_response::TurnError;
 use super::five_tuple::FiveTuple;
 use super::handlers::Req;
+use super::log::{method_name, LogLimiter, Untrusted};
 use super::output::Output;
 use super::peer_policy::PeerPolicy;
 use super::port_pool::{PortPool, RelayBinder};
@@ -59,6 +60,9 @@ pub struct Server {
     pub(crate) stats: Stats,
     pub(crate) rng: StdRng,
     pub(crate) next_id: AllocId,
+    /// Paces the DEBUG summary of drops and the port-exhaustion warning.
+    pub(crate) drop_log: LogLimiter,
+    pub(crate) port_log: LogLimiter,
     /// Wall clock (seconds since the Unix epoch) from the last `set_unix_time`.
     unix: Option<u64>,
 }
@@ -118,6 +122,8 @@ impl Server {
             stats: Stats::default(),
             rng: StdRng::from_seed(seed),
             next_id: 1,
+            drop_log: LogLimiter::default(),
+            port_log: LogLimiter::default(),
             unix: None,
             cfg: config,
         }
@@ -143,7 +149,7 @@ impl Server {
         match data.first().map(|b| b >> 6) {
             Some(0) => self.handle_stun(now, ft, data),
             Some(1) => self.handle_client_channel_data(now, ft, data),
-            _ => self.stats.drop(DropReason::Malformed),
+            _ => self.dropped(now, DropReason::Malformed),
         }
     }
 
@@ -152,11 +158,12 @@ impl Server {
         self.handle_peer_data(now, relay, peer, data);
     }
 
-    /// A TCP/TLS connection closed: its allocation goes with it (RFC 8656 §3.1: the
-    /// allocation lives no longer than the stream 5-tuple).
-    pub fn client_closed(&mut self, _now: Instant, ft: FiveTuple) {
+    /// A TCP/TLS connection closed: its allocation goes with it. The 5-tuple names the
+    /// allocation (RFC 8656 §2, §5), so nothing can refresh it any more; freeing it now
+    /// returns the port instead of holding it until expiry.
+    pub fn client_closed(&mut self, now: Instant, ft: FiveTuple) {
         if let Some(id) = self.by_ft.get(&ft).copied() {
-            self.delete_allocation(id, Teardown::Deleted);
+            self.delete_allocation(id, Teardown::ConnectionClosed, now);
         }
     }
 
@@ -174,7 +181,7 @@ impl Server {
         while let Some(key) = self.timers.pop_due(now) {
             match key {
                 TimerKey::Allocation(id) => match self.allocs.get(&id).map(|a| a.expires_at) {
-                    Some(t) if t <= now => self.delete_allocation(id, Teardown::Expired),
+                    Some(t) if t <= now => self.delete_allocation(id, Teardown::Expired, now),
                     Some(t) => self.timers.schedule(key, t),
                     None => {}
                 },
@@ -190,10 +197,10 @@ impl Server {
     }
 
     /// Releases everything (process exit): ChannelUnbound and RelayClosed for all.
-    pub fn shutdown(&mut self, _now: Instant) {
+    pub fn shutdown(&mut self, now: Instant) {
         let ids: Vec<AllocId> = self.allocs.keys().copied().collect();
         for id in ids {
-            self.delete_allocation(id, Teardown::Deleted);
+            self.delete_allocation(id, Teardown::Shutdown, now);
         }
         for (_, r) in std::mem::take(&mut self.reservations) {
             self.ports.release(r.addr, self.binder.as_mut());
@@ -218,16 +225,16 @@ impl Server {
     fn handle_stun(&mut self, now: Instant, ft: FiveTuple, data: &[u8]) {
         // RFC 8489 §6.3: anything that does not parse is silently discarded.
         let Ok(msg) = Message::parse(data) else {
-            return self.stats.drop(DropReason::Malformed);
+            return self.dropped(now, DropReason::Malformed);
         };
-        // RFC 8489 §14.7: a wrong FINGERPRINT means not STUN.
+        // RFC 8489 §6.3, §7, §14.7: a wrong FINGERPRINT means not STUN.
         if msg.verify_fingerprint() == Some(false) {
-            return self.stats.drop(DropReason::BadFingerprint);
+            return self.dropped(now, DropReason::BadFingerprint);
         }
         match (msg.class(), msg.method()) {
             (Class::Request, _) => self.handle_request(Req { msg, ft, now }),
             (Class::Indication, Method::SEND) => self.handle_send(now, ft, &msg),
-            _ => self.stats.drop(DropReason::UnexpectedMessage),
+            _ => self.dropped(now, DropReason::UnexpectedMessage),
         }
     }
 
@@ -239,7 +246,7 @@ impl Server {
         // Requests from clients without an allocation pay from a per-source budget unless
         // they authenticate; nothing else is stored for them.
         if alloc.is_none() && !self.limiter.allows(ip, req.now) {
-            return self.stats.drop(DropReason::RateLimited);
+            return self.dropped(req.now, DropReason::RateLimited);
         }
         let authenticated = match method {
             Method::BINDING => {
@@ -276,8 +283,9 @@ impl Server {
     }
 
     fn send_auth_failure(&mut self, req: &Req<'_>, f: AuthFailure) {
+        log_auth_failure(req, &f);
         match f {
-            AuthFailure::Challenge | AuthFailure::Unauthorized => {
+            AuthFailure::Challenge | AuthFailure::Unauthorized(_) => {
                 self.send_error(req, TurnError::Unauthenticated, None)
             }
             AuthFailure::BadRequest(why) => self.send_error(req, TurnError::BadRequest(why), None),
@@ -286,9 +294,61 @@ impl Server {
         }
     }
 
+    /// Counts a drop; with DEBUG on, summarises drops at most once per interval (never a
+    /// line per packet: floods must not become log floods).
+    pub(crate) fn dropped(&mut self, now: Instant, why: DropReason) {
+        self.stats.drop(why);
+        if tracing::enabled!(tracing::Level::DEBUG) && self.drop_log.ready(now) {
+            tracing::debug!(last_reason = ?why, totals = ?self.stats.drops, "packets dropped");
+        }
+    }
+
     /// Number of pending timers (tests: nothing leaks).
     #[cfg(test)]
     pub(crate) fn timer_count(&self) -> usize {
         self.timers.len()
+    }
+}
+
+/// The USERNAME a failed request claimed, for the log (escaped: not authenticated).
+fn claimed_username<'a>(req: &'a Req<'_>) -> Untrusted<'a> {
+    match req.msg.text(crate::stun::attr_type::USERNAME) {
+        Some(Ok(u)) => Untrusted(u),
+        _ if req.msg.has(crate::stun::attr_type::USERHASH) => Untrusted("(USERHASH)"),
+        _ => Untrusted("(none)"),
+    }
+}
+
+/// DEBUG line for a request that failed authentication: who, from where, and why. Never
+/// the password or key. The first 401 of every client (the challenge) is only TRACE.
+fn log_auth_failure(req: &Req<'_>, f: &AuthFailure) {
+    let client = req.ft.client;
+    let method = method_name(req.msg.method());
+    match f {
+        AuthFailure::Challenge => tracing::trace!(%client, method, "401 challenge"),
+        // Logged with the 400 by `send_error`.
+        AuthFailure::BadRequest(_) => {}
+        AuthFailure::Unauthorized(why) => tracing::debug!(
+            %client,
+            method,
+            username = %claimed_username(req),
+            reason = why.as_str(),
+            "authentication failed (401)"
+        ),
+        AuthFailure::StaleNonce(a) => tracing::debug!(
+            %client,
+            method,
+            user = %Untrusted(&a.cred.user),
+            username = %Untrusted(&a.cred.username),
+            reason = "stale nonce",
+            "authentication failed (438)"
+        ),
+        AuthFailure::WrongCredentials => tracing::debug!(
+            %client,
+            method,
+            username = %claimed_username(req),
+            reason = "not the allocation's username",
+            "authentication failed (441)"
+        ),
     }
 }

@@ -55,11 +55,36 @@ pub(crate) enum AuthFailure {
     /// Missing USERNAME/REALM/NONCE or bad algorithm negotiation: 400 (§9.2.4 steps 2-3).
     BadRequest(&'static str),
     /// Unknown user, expired REST name or wrong key: 401 (§9.2.4 steps 4-5).
-    Unauthorized,
+    Unauthorized(Unauthorized),
     /// Integrity fine but nonce expired or not ours: 438, signed (§9.2.4).
     StaleNonce(Authenticated),
     /// Credentials differ from the allocation's: 441 (RFC 8656 §5).
     WrongCredentials,
+}
+
+/// Why a 401 was not a mere challenge; for the operator log only (the client always gets
+/// the same 401, so it learns nothing about which usernames exist).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unauthorized {
+    UnknownUser,
+    UnknownUserhash,
+    ForeignRealm,
+    /// REST username past its expiry, or the wall clock not set yet.
+    ExpiredRestUsername,
+    /// MESSAGE-INTEGRITY(-SHA256) does not verify: wrong password or secret.
+    BadIntegrity,
+}
+
+impl Unauthorized {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Unauthorized::UnknownUser => "unknown user",
+            Unauthorized::UnknownUserhash => "unknown USERHASH",
+            Unauthorized::ForeignRealm => "foreign realm",
+            Unauthorized::ExpiredRestUsername => "expired REST username",
+            Unauthorized::BadIntegrity => "bad integrity (wrong password or secret)",
+        }
+    }
 }
 
 pub(crate) struct Authenticator {
@@ -138,7 +163,7 @@ impl Authenticator {
         } else if let Some(h) = msg.get(at::USERHASH) {
             let h = decode_userhash(h.value).map_err(|_| missing.clone())?;
             // Step 4: an unknown hash is an invalid username.
-            self.users.by_userhash(&h).ok_or(AuthFailure::Unauthorized)?
+            self.users.by_userhash(&h).ok_or(AuthFailure::Unauthorized(Unauthorized::UnknownUserhash))?
         } else {
             return Err(missing);
         };
@@ -146,12 +171,12 @@ impl Authenticator {
         let alg = negotiate(msg, nonce)?;
         // Step 4: a foreign realm can never produce a valid key.
         if realm != self.realm() {
-            return Err(AuthFailure::Unauthorized);
+            return Err(AuthFailure::Unauthorized(Unauthorized::ForeignRealm));
         }
         let cred = match cached {
             Some(c) if *c.username != *username => return Err(AuthFailure::WrongCredentials),
             Some(c) if c.rest_expiry.is_some_and(|e| unix_now.is_none_or(|n| e <= n)) => {
-                return Err(AuthFailure::Unauthorized)
+                return Err(AuthFailure::Unauthorized(Unauthorized::ExpiredRestUsername))
             }
             Some(c) if c.alg == alg => self.check_cached(msg, c, mac)?,
             _ => self.check_lookup(msg, username, alg, mac, unix_now)?,
@@ -168,7 +193,9 @@ impl Authenticator {
         match verify(msg, &c.key, mac) {
             IntegrityResult::Ok => Ok(c.clone()),
             IntegrityResult::Malformed => Err(AuthFailure::BadRequest("malformed integrity")),
-            IntegrityResult::Mismatch | IntegrityResult::Missing => Err(AuthFailure::Unauthorized),
+            IntegrityResult::Mismatch | IntegrityResult::Missing => {
+                Err(AuthFailure::Unauthorized(Unauthorized::BadIntegrity))
+            }
         }
     }
 
@@ -180,8 +207,11 @@ impl Authenticator {
         mac: Mac,
         unix_now: Option<u64>,
     ) -> Result<Credential, AuthFailure> {
-        let cands = self.users.lookup(username, unix_now).map_err(|e| match e {
-            LookupError::Unknown | LookupError::Expired => AuthFailure::Unauthorized,
+        let cands = self.users.lookup(username, unix_now).map_err(|e| {
+            AuthFailure::Unauthorized(match e {
+                LookupError::Unknown => Unauthorized::UnknownUser,
+                LookupError::Expired => Unauthorized::ExpiredRestUsername,
+            })
         })?;
         for pw in &cands.passwords {
             let key = Key::derive(alg, username, self.realm(), pw);
@@ -199,6 +229,6 @@ impl Authenticator {
                 IntegrityResult::Mismatch | IntegrityResult::Missing => {}
             }
         }
-        Err(AuthFailure::Unauthorized)
+        Err(AuthFailure::Unauthorized(Unauthorized::BadIntegrity))
     }
 }

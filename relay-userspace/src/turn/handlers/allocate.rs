@@ -14,6 +14,7 @@ use super::super::allocation::{Allocation, RelayAddr};
 use super::super::auth::Authenticated;
 use super::super::channel::Channels;
 use super::super::error_response::TurnError;
+use super::super::log::{Relays, Untrusted};
 use super::super::permission::Permissions;
 use super::super::port_pool::PortShape;
 use super::super::server::{Reservation, Server};
@@ -152,12 +153,24 @@ impl Server {
         });
         let id = self.next_id;
         self.next_id += 1;
+        tracing::info!(
+            alloc = id,
+            user = %Untrusted(&auth.cred.user),
+            username = %Untrusted(&auth.cred.username),
+            client = %req.ft.client,
+            server = %req.ft.server,
+            transport = ?req.ft.transport,
+            relay = %Relays(&picked.relays),
+            lifetime_s = lifetime,
+            "allocation created"
+        );
         self.insert_allocation(Allocation {
             id,
             ft: req.ft,
             cred: auth.cred.clone(),
             relays: picked.relays,
             expires_at,
+            created_at: req.now,
             created_tid: req.msg.transaction_id(),
             created_response: response.clone(),
             permissions: Permissions::default(),
@@ -171,11 +184,11 @@ impl Server {
     fn check_quota(&self, auth: &Authenticated) -> Result<(), TurnError> {
         let total = u32::try_from(self.allocs.len()).unwrap_or(u32::MAX);
         if self.cfg.total_quota.is_some_and(|q| total >= q) {
-            return Err(TurnError::QuotaReached);
+            return Err(TurnError::QuotaReached("total"));
         }
         let mine = self.per_user.get(&auth.cred.user).copied().unwrap_or(0);
         if self.cfg.user_quota.is_some_and(|q| mine >= q) {
-            return Err(TurnError::QuotaReached);
+            return Err(TurnError::QuotaReached("user"));
         }
         Ok(())
     }
@@ -198,10 +211,13 @@ impl Server {
         now: std::time::Instant,
     ) -> Result<(RelayAddr, Option<u64>), TurnError> {
         let ip = self.relay_ip(fam).ok_or(TurnError::AddressFamilyNotSupported)?;
-        let (addr, reserved) = self
-            .ports
-            .acquire(ip, shape, self.binder.as_mut(), &mut self.rng)
-            .ok_or(TurnError::InsufficientCapacity("no relay port available"))?;
+        let Some((addr, reserved)) = self.ports.acquire(ip, shape, self.binder.as_mut(), &mut self.rng) else {
+            if self.port_log.ready(now) {
+                let (min, max) = (self.cfg.min_port, self.cfg.max_port);
+                tracing::warn!(relay_ip = %ip, min, max, ?shape, "relay port range exhausted: Allocate gets 508");
+            }
+            return Err(TurnError::InsufficientCapacity("no relay port available"));
+        };
         let token = reserved.map(|next| {
             let token: u64 = self.rng.gen();
             let expires_at = now + self.cfg.reservation_lifetime;

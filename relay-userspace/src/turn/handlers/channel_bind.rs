@@ -48,7 +48,7 @@ impl Server {
         }
         // §12.2, §21.1: forbidden peer -> 403.
         if !self.policy.permits(peer) {
-            return Err(TurnError::Forbidden);
+            return Err(TurnError::Forbidden(peer));
         }
         // §12.2: cannot install the binding (or its permission) -> 508.
         if check == BindCheck::New && a.channels.len() >= self.cfg.max_channels_per_allocation {

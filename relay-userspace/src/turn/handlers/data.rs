@@ -43,7 +43,7 @@ impl Server {
         // RFC 8656's range; only bound channels have routes, so ChannelBind enforces the
         // range. A length beyond the bytes present -> discard (§12.6).
         let Some((channel, payload)) = split_channel_data(data) else {
-            return self.stats.drop(DropReason::Malformed);
+            return self.dropped(now, DropReason::Malformed);
         };
         let why = match self.routes.client.get_mut(&(ft, channel)) {
             Some(r) if r.usable_until.is_some_and(|t| t > now) => {
@@ -56,14 +56,14 @@ impl Server {
             Some(_) => DropReason::NoPermission,
             None => DropReason::UnboundChannel,
         };
-        self.stats.drop(why);
+        self.dropped(now, why);
     }
 
     /// §11.3: a datagram on a relayed address. Permission required (§9); a bound channel
     /// gets ChannelData (§12.7), anything else a Data indication.
     pub(crate) fn handle_peer_data(&mut self, now: Instant, relay: SocketAddr, peer: SocketAddr, data: &[u8]) {
         let Ok(len) = u16::try_from(data.len()) else {
-            return self.stats.drop(DropReason::TooLarge);
+            return self.dropped(now, DropReason::TooLarge);
         };
         if let Some(r) = self.routes.peer.get_mut(&(relay, peer)) {
             if r.usable_until.is_some_and(|t| t > now) {
@@ -76,7 +76,7 @@ impl Server {
             }
         }
         if let Err(why) = self.data_indication(now, relay, peer, data) {
-            self.stats.drop(why);
+            self.dropped(now, why);
         }
     }
 

@@ -32,8 +32,8 @@ impl Server {
             return Err(TurnError::PeerAddressFamilyMismatch);
         }
         // §10.2, §21.1: the server may refuse peers by policy -> 403.
-        if peers.iter().any(|p| !self.policy.permits(*p)) {
-            return Err(TurnError::Forbidden);
+        if let Some(p) = peers.iter().find(|p| !self.policy.permits(**p)) {
+            return Err(TurnError::Forbidden(*p));
         }
         // §10.2: all or nothing; beyond the per-allocation cap -> 508.
         let mut new_ips: Vec<IpAddr> =

@@ -7,6 +7,7 @@ use crate::stun::{attr_type as at, decode_address_family, AddressFamily};
 use super::super::allocation::Teardown;
 use super::super::auth::Authenticated;
 use super::super::error_response::TurnError;
+use super::super::log::{Relays, Untrusted};
 use super::super::server::Server;
 use super::super::timers::{AllocId, TimerKey};
 use super::{granted_lifetime, Req};
@@ -33,11 +34,18 @@ impl Server {
         let lifetime = if requested == Some(0) {
             match family {
                 Some(f) if a.relays.len() > 1 => self.drop_family(id, f),
-                _ => self.delete_allocation(id, Teardown::Deleted),
+                _ => self.delete_allocation(id, Teardown::ClientRequest, req.now),
             }
             0
         } else {
             let l = granted_lifetime(self, requested);
+            tracing::info!(
+                alloc = id,
+                user = %Untrusted(&a.cred.user),
+                client = %a.ft.client,
+                lifetime_s = l,
+                "allocation refreshed"
+            );
             self.set_allocation_expiry(id, req.now + Duration::from_secs(u64::from(l)));
             l
         };
@@ -69,6 +77,13 @@ impl Server {
         }
         let gone: Vec<_> = a.relays.iter().filter(|r| r.local.is_ipv4() == v4).copied().collect();
         a.relays.retain(|r| r.local.is_ipv4() != v4);
+        tracing::info!(
+            alloc = id,
+            user = %Untrusted(&a.cred.user),
+            client = %a.ft.client,
+            relay = %Relays(&gone),
+            "relayed address released (Refresh LIFETIME 0 for one family)"
+        );
         for r in gone {
             self.close_relay(r.local);
         }

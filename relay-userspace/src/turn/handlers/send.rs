@@ -12,7 +12,7 @@ use super::super::stats::DropReason;
 impl Server {
     pub(crate) fn handle_send(&mut self, now: Instant, ft: FiveTuple, msg: &Message<'_>) {
         if let Err(why) = self.try_send(now, ft, msg) {
-            self.stats.drop(why);
+            self.dropped(now, why);
         }
     }
 

@@ -7,6 +7,7 @@ mod channel;
 mod data;
 mod hostile;
 mod lifecycle;
+mod logging;
 mod permission;
 mod refresh;
 
@@ -124,7 +125,11 @@ impl Harness {
     }
 
     pub(crate) fn with(cfg: ServerConfig) -> Self {
-        let t0 = Instant::now();
+        Harness::at(cfg, Instant::now())
+    }
+
+    /// A harness whose clock starts at `t0` (two harnesses at the same `t0` are comparable).
+    pub(crate) fn at(cfg: ServerConfig, t0: Instant) -> Self {
         let binder = FakeBinder::default();
         Harness {
             server: Server::new(cfg, Box::new(binder.clone()), t0),
