@@ -45,7 +45,8 @@ pub mod map_names {
     pub const C2P: &str = "RELAY_C2P";
     /// peer -> client bindings: [`crate::P2cKey`] -> [`crate::P2cValue`].
     pub const P2C: &str = "RELAY_P2C";
-    /// UDP ports the relay listens on for client traffic: `u16` (host order) -> `u32` (1).
+    /// UDP ports the relay listens on for client traffic: an array indexed by port (host
+    /// order), 1 = listening. An array lookup is inlined by the JIT; a hash lookup is not.
     pub const LISTEN_PORTS: &str = "RELAY_PORTS";
     /// Per-CPU verdict counters indexed by [`crate::Verdict`].
     pub const VERDICTS: &str = "RELAY_VERDICTS";
@@ -55,9 +56,11 @@ pub mod map_names {
     pub const DEVMAP: &str = "RELAY_DEVMAP";
     /// Interfaces the daemon attached to and how: index -> [`crate::AttachRecord`].
     pub const ATTACH: &str = "RELAY_ATTACH";
+    /// FIB results cached per binding and direction: [`crate::route_slot`] -> [`crate::RouteCache`].
+    pub const ROUTES: &str = "RELAY_ROUTES";
 
     /// Every map the daemon pins, for status tools and cleanup.
-    pub const ALL: [&str; 7] = [C2P, P2C, LISTEN_PORTS, VERDICTS, CHANNEL_STATS, DEVMAP, ATTACH];
+    pub const ALL: [&str; 8] = [C2P, P2C, LISTEN_PORTS, VERDICTS, CHANNEL_STATS, DEVMAP, ATTACH, ROUTES];
 }
 
 /// Map sizes. Userspace relies on these when allocating stats slots.
@@ -66,8 +69,8 @@ pub mod limits {
     pub const MAX_BINDINGS: u32 = 16384;
     /// Channel stats slots; equal to [`MAX_BINDINGS`] so every binding has one.
     pub const MAX_STATS_SLOTS: u32 = MAX_BINDINGS;
-    /// Listening ports the program recognises as client-facing.
-    pub const MAX_LISTEN_PORTS: u32 = 16;
+    /// One flag per UDP port.
+    pub const PORT_FLAGS: u32 = 65536;
     /// Interfaces the daemon can attach to / redirect between.
     pub const MAX_INTERFACES: u32 = 64;
 }

@@ -1,5 +1,34 @@
 //! Map keys and values. All `#[repr(C)]`, padding explicit, sizes asserted.
 
+/// How long the program reuses a FIB result cached in a binding before looking up again.
+/// A route or neighbour change reaches a forwarded flow within this time.
+pub const ROUTE_CACHE_NS: u64 = 1_000_000_000;
+
+/// A `bpf_fib_lookup` result cached per binding and direction (the lookup is most of the
+/// forwarding cost), at index [`route_slot`] of the routes array. Written by whichever CPU
+/// looked up last (a benign race: every writer stores the same route); userspace zeroes both
+/// slots whenever it installs or refreshes a binding.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RouteCache {
+    pub smac: [u8; 6],
+    pub dmac: [u8; 6],
+    /// Egress interface.
+    pub ifindex: u32,
+    /// Ingress interface the lookup was made for.
+    pub ingress: u32,
+    /// Largest IP total length the FIB accepted for the egress MTU since `checked_ns`.
+    pub max_len: u16,
+    pub _pad: [u8; 2],
+    /// CLOCK_MONOTONIC ns of the lookup; 0 = nothing cached.
+    pub checked_ns: u64,
+}
+
+/// Index of a binding's cached route: two per stats slot, client->peer first.
+pub const fn route_slot(stats_slot: u32, client_to_peer: bool) -> u32 {
+    stats_slot * 2 + if client_to_peer { 0 } else { 1 }
+}
+
 /// client -> peer key: the client's 5-tuple as the server sees it, plus the channel number.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -116,6 +145,8 @@ pub struct AttachRecord {
 
 const _: () = {
     assert!(core::mem::size_of::<C2pKey>() == 40);
+    assert!(core::mem::size_of::<RouteCache>() == 32);
+    assert!(core::mem::offset_of!(RouteCache, checked_ns) == 24);
     assert!(core::mem::size_of::<C2pValue>() == 56);
     assert!(core::mem::size_of::<P2cKey>() == 40);
     assert!(core::mem::size_of::<P2cValue>() == 56);
@@ -135,4 +166,5 @@ mod pod {
     unsafe impl aya::Pod for super::P2cValue {}
     unsafe impl aya::Pod for super::ChannelStats {}
     unsafe impl aya::Pod for super::AttachRecord {}
+    unsafe impl aya::Pod for super::RouteCache {}
 }

@@ -5,7 +5,7 @@ use aya_ebpf::{
     helpers::{bpf_ktime_get_ns, generated::bpf_xdp_load_bytes},
     programs::XdpContext,
 };
-use relay_common::{C2pKey, C2pValue, Verdict, CHANNEL_MAX, CHANNEL_MIN, FAMILY_V4};
+use relay_common::{route_slot, C2pKey, C2pValue, Verdict, CHANNEL_MAX, CHANNEL_MIN, FAMILY_V4};
 
 use crate::{
     maps::{count_channel, Scratch, C2P},
@@ -58,7 +58,8 @@ fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Ve
     #[allow(clippy::needless_borrows_for_generic_args)]
     let v: &C2pValue = unsafe { &*C2P.get_ptr(&s.c2p_key).ok_or(Verdict::C2pMiss)? };
     // SAFETY: helper without preconditions.
-    if unsafe { bpf_ktime_get_ns() } > v.expires_ns {
+    let now = unsafe { bpf_ktime_get_ns() };
+    if now > v.expires_ns {
         return Err(Verdict::Expired);
     }
     if v.family != p.family {
@@ -79,7 +80,7 @@ fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Ve
         tos,
         flowinfo,
     };
-    let route = lookup(ctx, &flow)?;
+    let route = lookup(ctx, &flow, route_slot(v.stats_slot, true), now)?;
     let pad_words = pad_contribution(ctx, p, len, pad)?;
     let t = Target {
         src: &v.relay_addr,

@@ -8,7 +8,7 @@ use aya_ebpf::{
     macros::map,
     maps::{Array, DevMapHash, HashMap, PerCpuArray},
 };
-use relay_common::{limits, AttachRecord, C2pKey, C2pValue, ChannelStats, P2cKey, P2cValue, Verdict};
+use relay_common::{limits, AttachRecord, C2pKey, C2pValue, ChannelStats, P2cKey, P2cValue, RouteCache, Verdict};
 
 /// client -> peer bindings, written by the daemon on ChannelBind / refresh.
 #[map(name = "RELAY_C2P")]
@@ -20,7 +20,7 @@ pub static P2C: HashMap<P2cKey, P2cValue> = HashMap::with_max_entries(limits::MA
 
 /// UDP ports (host order) on which client ChannelData arrives (3478 by default).
 #[map(name = "RELAY_PORTS")]
-pub static LISTEN_PORTS: HashMap<u16, u32> = HashMap::with_max_entries(limits::MAX_LISTEN_PORTS, 0);
+pub static LISTEN_PORTS: Array<u32> = Array::with_max_entries(limits::PORT_FLAGS, 0);
 
 /// Per-CPU packet count per verdict: no shared counter between CPUs.
 #[map(name = "RELAY_VERDICTS")]
@@ -33,6 +33,10 @@ pub static CHANNEL_STATS: PerCpuArray<ChannelStats> = PerCpuArray::with_max_entr
 /// Interfaces we may redirect to (ifindex -> ifindex), filled by the daemon at attach time.
 #[map(name = "RELAY_DEVMAP")]
 pub static DEVMAP: DevMapHash = DevMapHash::with_max_entries(limits::MAX_INTERFACES, 0);
+
+/// Cached FIB results, two per stats slot (see relay_common::route_slot).
+#[map(name = "RELAY_ROUTES")]
+pub static ROUTES: Array<RouteCache> = Array::with_max_entries(limits::MAX_STATS_SLOTS * 2, 0);
 
 /// Where the daemon attached and how; the program never reads it (status tools do).
 #[map(name = "RELAY_ATTACH")]
@@ -65,7 +69,8 @@ pub fn count_channel(slot: u32, c2p: bool, bytes: u64) {
 
 #[inline(always)]
 pub fn is_listen_port(port: u16) -> bool {
-    LISTEN_PORTS.get_ptr(port).is_some()
+    // SAFETY: array value, valid for the program's run; only userspace writes it.
+    LISTEN_PORTS.get_ptr(u32::from(port)).is_some_and(|f| unsafe { *f } != 0)
 }
 
 /// ATTACH must be referenced from code or the linker drops it.

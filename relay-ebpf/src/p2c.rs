@@ -2,7 +2,7 @@
 //! (RFC 8656 §12.7 for the rules the daemon would apply).
 
 use aya_ebpf::{helpers::bpf_ktime_get_ns, programs::XdpContext};
-use relay_common::{P2cKey, P2cValue, Verdict, FAMILY_V4};
+use relay_common::{route_slot, P2cKey, P2cValue, Verdict, FAMILY_V4};
 
 use crate::{
     c2p::tos_flow,
@@ -35,7 +35,8 @@ fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Ve
     #[allow(clippy::needless_borrows_for_generic_args)]
     let v: &P2cValue = unsafe { &*P2C.get_ptr(&s.p2c_key).ok_or(Verdict::P2cMiss)? };
     // SAFETY: helper without preconditions.
-    if unsafe { bpf_ktime_get_ns() } > v.expires_ns {
+    let now = unsafe { bpf_ktime_get_ns() };
+    if now > v.expires_ns {
         return Err(Verdict::Expired);
     }
     if v.family != p.family {
@@ -60,7 +61,7 @@ fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Ve
         tos,
         flowinfo,
     };
-    let route = lookup(ctx, &flow)?;
+    let route = lookup(ctx, &flow, route_slot(v.stats_slot, false), now)?;
     let t = Target {
         src: &v.server_addr,
         dst: &v.client_addr,

@@ -5,9 +5,9 @@ use aya_ebpf::{
     helpers::generated::bpf_fib_lookup,
     programs::XdpContext,
 };
-use relay_common::{Verdict, FAMILY_V4};
+use relay_common::{RouteCache, Verdict, FAMILY_V4, ROUTE_CACHE_NS};
 
-use crate::maps::DEVMAP;
+use crate::maps::{DEVMAP, ROUTES};
 
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
@@ -51,17 +51,52 @@ fn words(a: &[u8; 16]) -> [u32; 4] {
     ]
 }
 
-/// Looks the rewritten packet up in the FIB; any failure is a pass reason, the packet untouched.
+/// Where the rewritten packet goes: the binding's cached FIB result when it is younger than
+/// `ROUTE_CACHE_NS`, was made for this ingress interface and accepted a packet at least this
+/// large; otherwise a fresh `bpf_fib_lookup`, cached on success. Any failure is a pass reason
+/// and the packet is still untouched.
 #[inline(always)]
-pub fn lookup(ctx: &XdpContext, flow: &Flow) -> Result<Route, Verdict> {
-    let mut route = Route { smac: [0; 6], dmac: [0; 6], ifindex: 0, action: 0 };
-    match lookup_into(ctx, flow, &mut route) {
-        0 => Ok(route),
-        v => Err(crate::verdict_from(v)),
+pub fn lookup(ctx: &XdpContext, flow: &Flow, route_slot: u32, now: u64) -> Result<Route, Verdict> {
+    let ingress = ctx.ingress_ifindex() as u32;
+    let cache = ROUTES.get_ptr_mut(route_slot);
+    // SAFETY: a live map value; a concurrent writer stores the same route (see RouteCache).
+    let cached = cache.map(|c| unsafe { *c }).unwrap_or_default();
+    let fresh = cached.checked_ns != 0
+        && now.wrapping_sub(cached.checked_ns) < ROUTE_CACHE_NS
+        && cached.ingress == ingress
+        && flow.tot_len <= cached.max_len;
+    let mut route = Route { smac: cached.smac, dmac: cached.dmac, ifindex: cached.ifindex, action: 0 };
+    if !fresh {
+        match lookup_into(ctx, flow, &mut route) {
+            0 => {}
+            v => return Err(crate::verdict_from(v)),
+        }
+        if let Some(c) = cache {
+            let entry = RouteCache {
+                smac: route.smac,
+                dmac: route.dmac,
+                ifindex: route.ifindex,
+                ingress,
+                max_len: flow.tot_len,
+                _pad: [0; 2],
+                checked_ns: now,
+            };
+            // SAFETY: as above.
+            unsafe { *c = entry };
+        }
     }
+    route.action = if route.ifindex == ingress {
+        xdp_action::XDP_TX
+    } else if DEVMAP.get_ifindex(route.ifindex).is_some() {
+        xdp_action::XDP_REDIRECT
+    } else {
+        return Err(Verdict::NoDevmapEntry);
+    };
+    Ok(route)
 }
 
-/// Own BPF function (its 64-byte parameter block gets its own frame); 0 or a pass verdict.
+/// The FIB lookup proper, as its own BPF function (its 64-byte parameter block gets its own
+/// frame); 0 or a pass verdict.
 #[inline(never)]
 fn lookup_into(ctx: &XdpContext, flow: &Flow, out: &mut Route) -> u32 {
     match try_lookup(ctx, flow) {
@@ -106,14 +141,7 @@ fn try_lookup(ctx: &XdpContext, flow: &Flow) -> Result<Route, Verdict> {
         FIB_FWD_DISABLED => return Err(Verdict::FibForwardingDisabled),
         _ => return Err(Verdict::FibFailed),
     }
-    let action = if p.ifindex == ctx.ingress_ifindex() as u32 {
-        xdp_action::XDP_TX
-    } else if DEVMAP.get_ifindex(p.ifindex).is_some() {
-        xdp_action::XDP_REDIRECT
-    } else {
-        return Err(Verdict::NoDevmapEntry);
-    };
-    Ok(Route { smac: p.smac, dmac: p.dmac, ifindex: p.ifindex, action })
+    Ok(Route { smac: p.smac, dmac: p.dmac, ifindex: p.ifindex, action: 0 })
 }
 
 /// Sends the already rewritten packet; a failed redirect here means the packet is lost.

@@ -11,10 +11,13 @@ use aya::{
     Ebpf,
 };
 use relay_common::{
-    attach_mode, limits, map_names, AttachRecord, C2pKey, C2pValue, ChannelStats, P2cKey, P2cValue, Verdict,
+    attach_mode, limits, map_names, route_slot, AttachRecord, C2pKey, C2pValue, ChannelStats, P2cKey, P2cValue,
+    RouteCache, Verdict,
 };
 
-use super::{clock, entries, loader, logs, slots::SlotAllocator, AttachedMode, Attachment, XdpConfig, XdpError, XdpMode};
+use super::{
+    clock, entries, loader, logs, slots::SlotAllocator, AttachedMode, Attachment, XdpConfig, XdpError, XdpMode,
+};
 use crate::{
     offload::{ChannelBinding, ChannelCounters, Offload, OffloadError},
     transport::Transport,
@@ -36,6 +39,7 @@ struct Inner {
     verdicts: PerCpuArray<MapData, u64>,
     devmap: DevMapHash<MapData>,
     attach: Array<MapData, AttachRecord>,
+    routes: Array<MapData, RouteCache>,
     slots: SlotAllocator,
     /// Installed bindings by c2p key: their p2c key and stats slot.
     installed: StdHashMap<C2pKey, (P2cKey, u32)>,
@@ -69,9 +73,9 @@ impl XdpOffload {
         if let Some(dir) = &config.pin_dir {
             loader::pin_maps(&ebpf, dir)?;
         }
-        let mut ports: HashMap<MapData, u16, u32> = take(&mut ebpf, map_names::LISTEN_PORTS)?;
+        let mut ports: Array<MapData, u32> = take(&mut ebpf, map_names::LISTEN_PORTS)?;
         for &port in &config.listen_ports {
-            ports.insert(port, 1, 0).map_err(map_err("listen ports"))?;
+            ports.set(u32::from(port), 1, 0).map_err(map_err("listen ports"))?;
         }
         let inner = Inner {
             c2p: take(&mut ebpf, map_names::C2P)?,
@@ -80,6 +84,7 @@ impl XdpOffload {
             verdicts: take(&mut ebpf, map_names::VERDICTS)?,
             devmap: take(&mut ebpf, map_names::DEVMAP)?,
             attach: take(&mut ebpf, map_names::ATTACH)?,
+            routes: take(&mut ebpf, map_names::ROUTES)?,
             ebpf,
             slots: SlotAllocator::new(limits::MAX_STATS_SLOTS),
             installed: StdHashMap::new(),
@@ -218,6 +223,15 @@ impl Offload for XdpOffload {
                 slot
             }
         };
+        // A refresh may follow a route change the daemon knows of: drop cached routes.
+        for c2p in [true, false] {
+            if let Err(e) = inner.routes.set(route_slot(slot, c2p), RouteCache::default(), 0) {
+                if !inner.installed.contains_key(&key) {
+                    inner.slots.free(slot);
+                }
+                return Err(offload_err(e));
+            }
+        }
         let expires_ns = clock::instant_to_monotonic_ns(binding.expires_at);
         let e = entries::entries(binding, slot, expires_ns);
         // A refresh that moved the peer side (should not happen, RFC 8656 §12.1) drops the

@@ -73,7 +73,7 @@ pub fn read_status(pin_dir: &Path) -> Result<XdpStatus, XdpError> {
     let verdicts: PerCpuArray<MapData, u64> = typed(pin_dir, map_names::VERDICTS)?;
     let c2p: HashMap<MapData, C2pKey, C2pValue> = typed(pin_dir, map_names::C2P)?;
     let p2c: HashMap<MapData, P2cKey, P2cValue> = typed(pin_dir, map_names::P2C)?;
-    let ports: HashMap<MapData, u16, u32> = typed(pin_dir, map_names::LISTEN_PORTS)?;
+    let ports: Array<MapData, u32> = typed(pin_dir, map_names::LISTEN_PORTS)?;
     let attach: Array<MapData, AttachRecord> = typed(pin_dir, map_names::ATTACH)?;
     let interfaces = attach
         .iter()
@@ -85,8 +85,8 @@ pub fn read_status(pin_dir: &Path) -> Result<XdpStatus, XdpError> {
             mode: if r.mode == attach_mode::NATIVE { "native" } else { "skb" },
         })
         .collect();
-    let mut listen_ports: Vec<u16> = ports.keys().filter_map(Result::ok).collect();
-    listen_ports.sort_unstable();
+    let listen_ports: Vec<u16> =
+        (0..=u16::MAX).filter(|&p| ports.get(&u32::from(p), 0).is_ok_and(|f| f != 0)).collect();
     let program_loaded =
         aya::programs::loaded_programs().filter_map(Result::ok).any(|p| p.name_as_str() == Some(PROGRAM_NAME));
     Ok(XdpStatus {
