@@ -35,7 +35,7 @@ pub(crate) struct Allocation {
     pub(crate) expires_at: Instant,
     /// For the lifetime reported when it goes away.
     pub(crate) created_at: Instant,
-    /// The Allocate that created it, for idempotent retransmissions (RFC 8656 §7.2).
+    /// The Allocate that created it, for idempotent retransmissions (RFC 8656 §5, §7.2).
     pub(crate) created_tid: TransactionId,
     pub(crate) created_response: Vec<u8>,
     pub(crate) permissions: Permissions,
@@ -45,8 +45,8 @@ pub(crate) struct Allocation {
 }
 
 impl Allocation {
-    /// The relayed address of the peer's family (RFC 8656 §9.1: peers of the other family
-    /// get 443).
+    /// The relayed address of the peer's family (RFC 8656 §10.2, §12.2: peers of the other
+    /// family get 443).
     pub(crate) fn relay_for(&self, peer: SocketAddr) -> Option<RelayAddr> {
         self.relays.iter().find(|r| r.local.is_ipv4() == peer.is_ipv4()).copied()
     }

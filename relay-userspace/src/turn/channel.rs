@@ -159,7 +159,7 @@ impl Routes {
 }
 
 impl Server {
-    /// Binds or refreshes a channel (RFC 8656 §12.2: 10 minutes) and installs or refreshes
+    /// Binds or refreshes a channel (RFC 8656 §12, §12.2: 10 minutes) and installs or refreshes
     /// the permission for its peer. Callers checked [`Channels::check`] and the capacity.
     pub(crate) fn bind_channel(&mut self, id: AllocId, number: u16, peer: SocketAddr, now: Instant) {
         let until = now + self.cfg.channel_lifetime;
@@ -182,7 +182,8 @@ impl Server {
         self.install_permission(id, peer.ip(), now);
     }
 
-    /// Timer: the channel ran out (RFC 8656 §12.2); its number and peer become free.
+    /// Timer: the channel ran out (RFC 8656 §12); its number and peer are free again at once
+    /// (the 5-minute wait before rebinding them elsewhere is the client's, §12).
     pub(crate) fn expire_channel(&mut self, id: AllocId, number: u16, now: Instant) {
         let Some(a) = self.allocs.get(&id) else {
             return;

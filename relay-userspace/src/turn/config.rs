@@ -43,12 +43,12 @@ pub struct ServerConfig {
     pub relay_ips: Vec<IpAddr>,
     /// Relay IP -> public IP for XOR-RELAYED-ADDRESS behind 1:1 NAT (`--external-ip`).
     pub external_ips: HashMap<IpAddr, IpAddr>,
-    /// The server's own listening transport addresses; refused as peers (RFC 8656 §21.1).
+    /// The server's own listening transport addresses; refused as peers (see `PeerPolicy`).
     pub listening: Vec<SocketAddr>,
     /// Relay port range (RFC 8656 §7.2: 49152-65535 unless the operator knows better).
     pub min_port: u16,
     pub max_port: u16,
-    /// Allocation lifetime when the client asks for less or nothing (RFC 8656 §7.2: 600 s).
+    /// Allocation lifetime when the client asks for less or nothing (RFC 8656 §6: 600 s; §7.2).
     pub default_lifetime: Duration,
     /// Longest allocation lifetime granted (RFC 8656 §7.2: 3600 s recommended).
     pub max_lifetime: Duration,
@@ -58,7 +58,7 @@ pub struct ServerConfig {
     pub channel_lifetime: Duration,
     /// How long a nonce stays valid before 438 (RFC 8489 §9.2).
     pub nonce_lifetime: Duration,
-    /// How long an EVEN-PORT R-bit reservation is held (RFC 8656 §7.2: about 30 s).
+    /// How long an EVEN-PORT R-bit reservation is held (RFC 8656 §7.2: at least 30 s).
     pub reservation_lifetime: Duration,
     pub peer_policy: PeerPolicy,
     /// Allocations per user (486 beyond, RFC 8656 §7.2).
@@ -72,7 +72,7 @@ pub struct ServerConfig {
     /// Budget of unauthenticated requests per source IP.
     pub rate_limit: RateLimitConfig,
     /// Whether the edge can send with the DF bit. When false, DONT-FRAGMENT is treated as an
-    /// unknown comprehension-required attribute (RFC 8656 §7.2 step 4, §10.2).
+    /// unknown comprehension-required attribute (RFC 8656 §7.2 step 4, §11.2).
     pub supports_dont_fragment: bool,
     /// Accept channel numbers 0x5000-0x7FFF too (RFC 5766's range). RFC 8656 §12 narrowed
     /// the range to 0x4000-0x4FFF, but libwebrtc, pion and coturn's clients still pick from

@@ -1,4 +1,5 @@
-//! The one place error responses are built (RFC 8489 §6.3.4, RFC 8656 §7.2-§12.2).
+//! The one place error responses are built (RFC 8489 §6.3.1.1; codes from RFC 8489 §14.8 and
+//! RFC 8656 §19).
 
 use std::net::SocketAddr;
 

@@ -1,4 +1,4 @@
-//! The 5-tuple that names an allocation (RFC 8656 §2, §3.1).
+//! The 5-tuple that names an allocation (RFC 8656 §2, §3.2).
 
 use std::net::SocketAddr;
 

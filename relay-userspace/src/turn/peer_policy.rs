@@ -1,4 +1,6 @@
-//! Which peers a client may reach through the relay (RFC 8656 §21.1, §9: 403 Forbidden).
+//! Which peers a client may reach through the relay. RFC 8656 §10.2, §11.2 and §12.2 let the
+//! server restrict peer addresses (403 to CreatePermission/ChannelBind, Send discarded);
+//! §21.1.4 and §21.2.2 say why an operator wants to.
 //!
 //! Safe by default (coturn CVE-2020-26262 is the cautionary tale: `0.0.0.0` and `::` reached
 //! the relay host's loopback services). [`PeerPolicy::default`] refuses, with no configuration:
@@ -131,7 +133,7 @@ impl PeerPolicy {
         self
     }
 
-    /// Whether the relay may exchange data with `peer` (RFC 8656 §21.1).
+    /// Whether the relay may exchange data with `peer` (RFC 8656 §10.2, §11.2, §12.2).
     pub fn permits(&self, peer: SocketAddr) -> bool {
         let ip = peer.ip();
         let canonical = SocketAddr::new(ip.to_canonical(), peer.port());

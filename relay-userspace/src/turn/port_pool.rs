@@ -44,8 +44,8 @@ impl PortPool {
         u32::from(self.max) - u32::from(self.min) + 1
     }
 
-    /// Picks and binds a free port on `ip`, starting at a random offset (RFC 8656 §7.2 points
-    /// to RFC 6056 randomization). Returns the bound address and, for
+    /// Picks and binds a free port on `ip`, starting at a random offset (RFC 8656 §21.1.7:
+    /// random relay ports make the TURN loop attack harder). Returns the bound address and, for
     /// [`PortShape::EvenReserveNext`], the reserved odd one (also bound). `None`: 508.
     pub(crate) fn acquire(
         &mut self,

@@ -73,7 +73,8 @@ const _: fn() = || {
     assert_send::<Server>();
 };
 
-/// The server's own listening addresses are never valid peers (RFC 8656 §21.1).
+/// The server's own listening addresses are never valid peers: relaying into them would loop
+/// signalling through the relay (a restriction RFC 8656 §10.2, §11.2, §12.2 allow).
 fn own_policy(cfg: &ServerConfig) -> PeerPolicy {
     let mut p = cfg.peer_policy.clone();
     let mut ips: Vec<IpAddr> = cfg.relay_ips.clone();
@@ -271,7 +272,8 @@ impl Server {
                     }
                 }
             }
-            // RFC 8489 §6.3.1: a request for a method we do not know -> 400.
+            // RFC 8489 §6.3 lets a server silently discard an unsupported method; a 400 tells
+            // the client why (still charged to its unauthenticated budget).
             _ => {
                 self.send_error(&req, TurnError::BadRequest("unknown method"), None);
                 false

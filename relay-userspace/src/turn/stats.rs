@@ -24,16 +24,16 @@ pub enum DropReason {
     BadFingerprint,
     /// A response or an indication a server never accepts from a client.
     UnexpectedMessage,
-    /// Indication or ChannelData on a 5-tuple without allocation (RFC 8656 §10.2, §12.5).
+    /// Indication or ChannelData on a 5-tuple without allocation (RFC 8656 §5).
     NoAllocation,
     /// Send indication without XOR-PEER-ADDRESS or DATA, or with an unsupported
-    /// comprehension-required attribute (RFC 8656 §10.2).
+    /// comprehension-required attribute (RFC 8656 §11.2).
     InvalidIndication,
     /// No permission for the peer's IP (RFC 8656 §9).
     NoPermission,
-    /// Peer refused by the peer policy (RFC 8656 §21.1).
+    /// Send indication to a peer the policy refuses (RFC 8656 §11.2).
     ForbiddenPeer,
-    /// ChannelData on an unbound channel (RFC 8656 §12.5).
+    /// ChannelData on an unbound channel (RFC 8656 §12.6).
     UnboundChannel,
     /// Unauthenticated request over the per-source budget.
     RateLimited,

@@ -8,7 +8,7 @@ use crate::stun::{long_term_key_md5, long_term_key_sha256, userhash, PasswordAlg
 use super::super::config::AuthConfig;
 use super::rest::{parse_rest_username, rest_password};
 
-/// The long-term key of one user under one password algorithm (RFC 8489 §9.2.2):
+/// The long-term key of one user under one password algorithm (RFC 8489 §9.2.2, §18.5.1):
 /// MD5(user:realm:pass) or SHA-256(user:realm:pass).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key {

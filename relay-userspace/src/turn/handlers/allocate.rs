@@ -58,7 +58,8 @@ fn parse_spec(msg: &Message<'_>) -> Result<Spec, TurnError> {
         .map_err(bad("malformed RESERVATION-TOKEN"))?;
     let even =
         msg.get(at::EVEN_PORT).map(|a| decode_even_port(a.value)).transpose().map_err(bad("malformed EVEN-PORT"))?;
-    // RFC 8656 §18.6: an unknown family value is an unsupported family (440).
+    // Step 7: an unknown family value (§18.6 defines only 0x01 and 0x02) is a family the
+    // server does not support: 440.
     let requested = msg.get(at::REQUESTED_ADDRESS_FAMILY).map(|a| decode_address_family(a.value)).transpose().map_err(
         |e| match e {
             AttrError::BadFamily(_) => TurnError::AddressFamilyNotSupported,
@@ -119,7 +120,7 @@ impl Server {
 
     fn allocate(&mut self, req: &Req<'_>, auth: &Authenticated, existing: Option<AllocId>) -> Result<(), TurnError> {
         // Step 1 (authentication) is done. Step 2: 5-tuple in use -> 437, except a
-        // retransmission of the Allocate that created it, answered idempotently.
+        // retransmission of the Allocate that created it, answered idempotently (§5).
         if let Some(id) = existing {
             let a = self.allocs.get(&id).ok_or(TurnError::AllocationMismatch)?;
             if a.created_tid != req.msg.transaction_id() {

@@ -46,7 +46,7 @@ impl Server {
         if a.relay_for(peer).is_none() {
             return Err(TurnError::PeerAddressFamilyMismatch);
         }
-        // §12.2, §21.1: forbidden peer -> 403.
+        // §12.2: the server MAY restrict peers -> 403 (why: §21.1.4, §21.2.2).
         if !self.policy.permits(peer) {
             return Err(TurnError::Forbidden(peer));
         }

@@ -85,7 +85,7 @@ impl Server {
         if method == Method::ALLOCATE {
             return self.handle_allocate(req, auth, alloc);
         }
-        // RFC 8656 §8.2, §10.2, §12.2: no allocation on this 5-tuple -> 437.
+        // RFC 8656 §5: no allocation on this 5-tuple -> 437.
         let Some(id) = alloc else {
             return self.send_error(req, TurnError::AllocationMismatch, Some(auth));
         };

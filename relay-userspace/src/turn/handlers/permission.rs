@@ -31,7 +31,7 @@ impl Server {
         if peers.iter().any(|p| a.relay_for(*p).is_none()) {
             return Err(TurnError::PeerAddressFamilyMismatch);
         }
-        // §10.2, §21.1: the server may refuse peers by policy -> 403.
+        // §10.2: the server MAY restrict peers -> 403 (why: §21.1.4, §21.2.2).
         if let Some(p) = peers.iter().find(|p| !self.policy.permits(**p)) {
             return Err(TurnError::Forbidden(*p));
         }

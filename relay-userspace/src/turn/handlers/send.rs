@@ -28,7 +28,7 @@ impl Server {
         if !self.unknown_attributes(msg).is_empty() {
             return Err(DropReason::InvalidIndication);
         }
-        // §21.1: a forbidden peer is dropped even if a permission somehow exists.
+        // §11.2: a peer the server does not allow is discarded, permission or not.
         if !self.policy.permits(peer) {
             return Err(DropReason::ForbiddenPeer);
         }

@@ -156,7 +156,7 @@ fn permission_expiry_suspends_channel_and_refresh_resumes_it() {
     assert_eq!(h.server.allocations().next().unwrap().channels, 0);
     assert!(h.send_raw(udp(1), &cd).is_empty());
     assert_eq!(h.server.stats().drops.unbound_channel, 1);
-    // Number and peer are free again (the 5-minute wait of §12 is the client's duty).
+    // Number and peer are free again (RFC 8656 §12; the 5-minute wait is the client's duty).
     assert_eq!(h.channel_bind(udp(1), 0x4001, peer()).class(), Class::Success);
 }
 
@@ -178,4 +178,23 @@ fn channel_refresh_moves_expiry() {
     assert_eq!(b[0].expires_at, h.now + Duration::from_secs(300));
     h.advance(550);
     assert_eq!(h.server.allocations().next().unwrap().channels, 1, "alive at 750 s");
+}
+
+/// RFC 8656 §12: "Once unbound, the channel number can be bound to a different transport
+/// address, and the transport address can be bound to a different channel number." The
+/// 5-minute wait that follows in §12 is a client MUST; a server enforcing it would answer
+/// 400, and §12.3 tells a client to drop its allocation on an unexpected 400.
+#[test]
+fn expired_channel_number_and_peer_rebind_at_once_elsewhere() {
+    let mut h = Harness::new();
+    long_allocation(&mut h);
+    let other = addr("198.51.100.21:7000");
+    assert_eq!(h.channel_bind(udp(1), 0x4000, peer()).class(), Class::Success);
+    h.advance(599);
+    assert_eq!(h.channel_bind(udp(1), 0x4000, other).code(), Some(400), "still bound at 599 s");
+    assert_eq!(h.channel_bind(udp(1), 0x4001, peer()).code(), Some(400), "still bound at 599 s");
+    h.advance(1);
+    assert_eq!(h.server.allocations().next().unwrap().channels, 0, "expired at 600 s");
+    assert_eq!(h.channel_bind(udp(1), 0x4000, other).class(), Class::Success, "number to a new peer");
+    assert_eq!(h.channel_bind(udp(1), 0x4001, peer()).class(), Class::Success, "peer to a new number");
 }

@@ -1,4 +1,4 @@
-//! CreatePermission (RFC 8656 §10.2) and the peer policy (§21.1).
+//! CreatePermission (RFC 8656 §10.2) and the peer policy (§10.2, §12.2: the server MAY restrict peers).
 
 use super::*;
 
