@@ -73,13 +73,6 @@ pub fn is_listen_port(port: u16) -> bool {
     LISTEN_PORTS.get_ptr(u32::from(port)).is_some_and(|f| unsafe { *f } != 0)
 }
 
-/// ATTACH must be referenced from code or the linker drops it.
-#[inline(always)]
-#[allow(dead_code)]
-pub fn keep_attach_map() {
-    let _ = ATTACH.get_ptr(0);
-}
-
 /// Per-CPU working memory: the parsed packet, lookup keys and header copies live here because
 /// the call chain main -> direction -> rewrite must fit 512 bytes of stack.
 #[repr(C)]

@@ -389,3 +389,19 @@ fn channel_counters_count_forwarded_packets_and_payload_bytes() {
     assert_eq!(out.packet, c2p);
     assert!(offload.counters(&b).is_none());
 }
+
+#[test]
+fn forwarding_disabled_on_ingress_is_a_counted_pass() {
+    let lab = RelayLab::new("fw");
+    lab.relay.sysctl("net.ipv4.conf.r1.forwarding", "0");
+    let offload = load(&lab);
+    let b = binding("10.0.1.2:40000", 0x4001, "10.0.2.2:60000", "10.0.2.1:50000", 600);
+    offload.upsert(&b).expect("install binding");
+    let r1 = lab.relay.ifindex("r1");
+    let p2c = Udp::new(sa("10.0.2.2:60000"), sa("10.0.2.1:50000"), DATA).frame(R1_MAC, P0_MAC);
+    let out = lab.relay.run(|| offload.test_run(&p2c, r1, 1).expect("run"));
+    assert_eq!(out.action, XDP_PASS);
+    assert_eq!(out.packet, p2c, "passed untouched");
+    let counters = offload.verdict_counters().expect("verdicts");
+    assert_eq!(counters[Verdict::FibForwardingDisabled as usize], (Verdict::FibForwardingDisabled, 1));
+}
