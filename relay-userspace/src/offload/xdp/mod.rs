@@ -1,6 +1,23 @@
 //! The XDP engine: loads `relay::XDP_OBJECT`, pins its maps under `/sys/fs/bpf/relay/`,
 //! attaches through BPF links, keeps the binding maps in step with the daemon ([`XdpOffload`]),
 //! and reads the pinned maps back for `relay xdp status|channels` without the daemon.
+//!
+//! # For network engineers: inspecting the fast path
+//! - `relay xdp status` ([`print_status`]): attached interfaces and mode, listening ports,
+//!   binding counts, and one packet counter per verdict summed over CPUs. `forwarded_*` went
+//!   through the kernel; every `pass_*` names why a packet went to the normal stack instead
+//!   (the daemon may still relay it in userspace); `drop_aborted` should stay 0.
+//! - `relay xdp channels` ([`print_channels`]): each installed binding with its
+//!   packet/byte counters (bytes are ChannelData payload bytes) and time to expiry.
+//! - `bpftool map dump pinned /sys/fs/bpf/relay/RELAY_C2P` (or `RELAY_P2C`, `RELAY_VERDICTS`,
+//!   `RELAY_CHAN_STATS`, `RELAY_ROUTES`, ...) shows the raw entries with named fields (BTF).
+//!   Addresses are 16-byte arrays (IPv4 in the first 4), ports and channels host-order numbers,
+//!   expiries CLOCK_MONOTONIC ns.
+//! - `bpf_fib_lookup` needs IP forwarding enabled on the ingress interfaces
+//!   (`net.ipv4.conf.<if>.forwarding=1`, `net.ipv6.conf.<if>.forwarding=1`); without it every
+//!   packet shows up as `pass_fib_forwarding_disabled`. `pass_fib_no_neighbour` clears once the
+//!   stack has resolved the next hop (it does so for the packets it is handed).
+//! - Routes are cached per binding for one second ([`relay_common::ROUTE_CACHE_NS`]).
 
 mod bench;
 mod clock;
