@@ -107,8 +107,32 @@ fn try_start(config: &XdpConfig) -> Result<(XdpOffload, String), XdpError> {
         parts.push(format!("{} on {interface}", got.as_str()));
     }
     let mut summary = format!("xdp: {}", parts.join(", "));
+    let off = forwarding_off(&config.interfaces);
+    if !off.is_empty() {
+        summary.push_str(&format!(
+            " (forwarding disabled on {}: bpf_fib_lookup refuses, packets stay in userspace)",
+            off.join(", ")
+        ));
+    }
     if config.mode == XdpMode::Auto && parts.iter().any(|p| p.starts_with("skb")) {
         summary.push_str(" (native attach refused by the driver; generic mode is slower)");
     }
     Ok((offload, summary))
+}
+
+/// "ipv4 eth0"-style names of interfaces where forwarding is off (read from this namespace's
+/// /proc/sys/net); `bpf_fib_lookup` needs it on ingress.
+fn forwarding_off(interfaces: &[String]) -> Vec<String> {
+    let mut off = Vec::new();
+    for i in interfaces {
+        for (family, path) in [
+            ("ipv4", format!("/proc/sys/net/ipv4/conf/{i}/forwarding")),
+            ("ipv6", format!("/proc/sys/net/ipv6/conf/{i}/forwarding")),
+        ] {
+            if std::fs::read_to_string(&path).is_ok_and(|v| v.trim() == "0") {
+                off.push(format!("{family} {i}"));
+            }
+        }
+    }
+    off
 }
