@@ -60,18 +60,11 @@ impl IpRange {
     }
 }
 
-/// Const-friendly constructor for the built-in lists (the literals are known-good).
+/// `a.b.c.d/prefix` from literals (the loopback switch).
 pub(crate) fn v4(a: [u8; 4], prefix: u8) -> IpRange {
     let host = u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
     let first = u32::from_be_bytes(a) & !host;
     IpRange::V4 { first, last: first | host }
-}
-
-/// IPv6 counterpart of [`v4`].
-pub(crate) fn v6(a: u128, prefix: u8) -> IpRange {
-    let host = u128::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
-    let first = a & !host;
-    IpRange::V6 { first, last: first | host }
 }
 
 fn parse_ip(s: &str) -> Result<IpAddr, RangeParseError> {

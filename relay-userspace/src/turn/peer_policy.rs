@@ -3,65 +3,63 @@
 //! §21.1.4 and §21.2.2 say why an operator wants to.
 //!
 //! Safe by default (coturn CVE-2020-26262 is the cautionary tale: `0.0.0.0` and `::` reached
-//! the relay host's loopback services). [`PeerPolicy::default`] refuses, with no configuration:
-//! loopback, unspecified, multicast, limited broadcast and link-local addresses of both
-//! families, the deprecated IPv4-compatible block `::/96`, and the IPv4-mapped
-//! (`::ffff:0:0/96`) and NAT64 (`64:ff9b::/96`) forms of every refused IPv4 address. The server
-//! adds its own listening transport addresses at construction.
+//! the relay host's loopback services). See [`PeerPolicy::default`] and [`PeerPolicy::strict`]
+//! for the exact ranges and where each comes from. The server adds its own listening
+//! transport addresses at construction.
 //!
 //! Operators add ranges with [`PeerPolicy::deny`]/[`PeerPolicy::allow`] (coturn's
-//! `--denied-peer-ip`/`--allowed-peer-ip`); an allowed range overrides a denied one.
-//! [`PeerPolicy::strict`] (the "private" preset) also refuses RFC 1918, CGNAT `100.64.0.0/10`,
-//! unique-local IPv6 and the other IANA special-purpose ranges (RFC 6890): use it whenever
-//! the relay host can reach an internal network.
+//! `--denied-peer-ip`/`--allowed-peer-ip`); an allowed range overrides a denied one, never the
+//! relay's own addresses.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::ip_filter::{v4, v6, IpRange, RangeParseError};
+use super::ip_filter::{v4, IpRange, RangeParseError};
 
-/// Ranges refused without configuration (IPv4 part).
-fn default_denied_v4() -> [IpRange; 5] {
-    [
-        v4([0, 0, 0, 0], 8),          // "this network", incl. 0.0.0.0 (RFC 1122 §3.2.1.3)
-        v4([127, 0, 0, 0], 8),        // loopback
-        v4([169, 254, 0, 0], 16),     // link-local (RFC 3927)
-        v4([224, 0, 0, 0], 4),        // multicast
-        v4([255, 255, 255, 255], 32), // limited broadcast
-    ]
-}
+/// One built-in range: CIDR, what it is, where it is defined. Kept as text so the doc
+/// comments below can be checked against it (test `docs_list_every_range`).
+type Entry = (&'static str, &'static str, &'static str);
 
-/// Ranges refused without configuration (IPv6 part); mapped/NAT64 forms are handled by
-/// checking the embedded IPv4 address.
-fn default_denied_v6() -> [IpRange; 3] {
-    [
-        v6(0, 96),             // ::, ::1 and IPv4-compatible (RFC 4291 §2.5.5.1)
-        v6(0xfe80 << 112, 10), // link-local
-        v6(0xff00 << 112, 8),  // multicast
-    ]
-}
+/// Refused without configuration. IPv4-mapped and NAT64 forms are handled by checking the
+/// embedded IPv4 address (`embedded_v4`), so they need no entries of their own.
+const DEFAULT_DENIED: [Entry; 8] = [
+    ("0.0.0.0/8", "\"this network\", incl. unspecified 0.0.0.0", "RFC 1122 §3.2.1.3"),
+    ("127.0.0.0/8", "loopback", "RFC 1122 §3.2.1.3"),
+    ("169.254.0.0/16", "link-local (cloud metadata at 169.254.169.254)", "RFC 3927"),
+    ("224.0.0.0/4", "multicast", "RFC 5771"),
+    ("255.255.255.255/32", "limited broadcast", "RFC 919 §7, RFC 8190"),
+    ("::/96", "unspecified ::, loopback ::1, deprecated IPv4-compatible", "RFC 4291 §2.5.2, §2.5.3, §2.5.5.1"),
+    ("fe80::/10", "link-local", "RFC 4291 §2.5.6"),
+    ("ff00::/8", "multicast", "RFC 4291 §2.7"),
+];
 
-/// Extra ranges of the strict preset: private and IANA special-purpose (RFC 6890).
-fn strict_denied() -> Vec<IpRange> {
-    vec![
-        v4([10, 0, 0, 0], 8),           // RFC 1918
-        v4([172, 16, 0, 0], 12),        // RFC 1918
-        v4([192, 168, 0, 0], 16),       // RFC 1918
-        v4([100, 64, 0, 0], 10),        // CGNAT shared space (RFC 6598)
-        v4([192, 0, 0, 0], 24),         // IETF protocol assignments
-        v4([192, 0, 2, 0], 24),         // TEST-NET-1
-        v4([198, 18, 0, 0], 15),        // benchmarking
-        v4([198, 51, 100, 0], 24),      // TEST-NET-2
-        v4([203, 0, 113, 0], 24),       // TEST-NET-3
-        v4([192, 88, 99, 0], 24),       // deprecated 6to4 relay anycast
-        v4([240, 0, 0, 0], 4),          // reserved
-        v6(0xfc00 << 112, 7),           // unique-local
-        v6(0xfec0 << 112, 10),          // deprecated site-local
-        v6(0x0100 << 112, 64),          // discard-only
-        v6(0x2001_0db8 << 96, 32),      // documentation
-        v6(0x2001 << 112, 23),          // IETF protocol assignments (Teredo, ORCHID, ...)
-        v6(0x2002 << 112, 16),          // 6to4
-        v6(0x0064_ff9b_0001 << 80, 48), // local-use NAT64 (RFC 8215)
-    ]
+/// Added by the strict preset: private, shared and IANA special-purpose ranges that are not
+/// globally reachable (IANA IPv4/IPv6 Special-Purpose Address Registries, RFC 6890, RFC 8190).
+const STRICT_EXTRA: [Entry; 20] = [
+    ("10.0.0.0/8", "private-use", "RFC 1918"),
+    ("172.16.0.0/12", "private-use", "RFC 1918"),
+    ("192.168.0.0/16", "private-use", "RFC 1918"),
+    ("100.64.0.0/10", "shared address space (carrier-grade NAT)", "RFC 6598"),
+    ("192.0.0.0/24", "IETF protocol assignments (DS-Lite, NAT64 discovery, ...)", "RFC 6890 §2.1"),
+    ("192.0.2.0/24", "documentation TEST-NET-1", "RFC 5737"),
+    ("192.88.99.0/24", "deprecated 6to4 relay anycast", "RFC 7526"),
+    ("198.18.0.0/15", "benchmarking", "RFC 2544"),
+    ("198.51.100.0/24", "documentation TEST-NET-2", "RFC 5737"),
+    ("203.0.113.0/24", "documentation TEST-NET-3", "RFC 5737"),
+    ("240.0.0.0/4", "reserved (former class E)", "RFC 1112 §4"),
+    ("64:ff9b:1::/48", "local-use IPv4/IPv6 translation", "RFC 8215"),
+    ("100::/64", "discard-only", "RFC 6666"),
+    ("2001::/23", "IETF protocol assignments (Teredo 2001::/32, benchmarking, ORCHID)", "RFC 2928, RFC 4380"),
+    ("2001:db8::/32", "documentation", "RFC 3849"),
+    ("2002::/16", "6to4", "RFC 3056"),
+    ("3fff::/20", "documentation", "RFC 9637"),
+    ("5f00::/16", "segment routing (SRv6) SIDs", "RFC 9602"),
+    ("fc00::/7", "unique-local", "RFC 4193"),
+    ("fec0::/10", "deprecated site-local", "RFC 3879"),
+];
+
+/// Parses a built-in table; every literal is checked by `tables_parse` so none is lost.
+fn ranges(table: &[Entry]) -> impl Iterator<Item = IpRange> + '_ {
+    table.iter().filter_map(|(cidr, _, _)| cidr.parse().ok())
 }
 
 /// The relay's peer address filter. Cheap to clone; checked on CreatePermission, ChannelBind
@@ -76,18 +74,63 @@ pub struct PeerPolicy {
 }
 
 impl Default for PeerPolicy {
+    /// Safe without configuration (issue B, RFC 8656 §21.1.4, §21.2.2). Refuses:
+    ///
+    /// | range | what | source |
+    /// |---|---|---|
+    /// | `0.0.0.0/8` | "this network", incl. unspecified `0.0.0.0` | RFC 1122 §3.2.1.3 |
+    /// | `127.0.0.0/8` | loopback | RFC 1122 §3.2.1.3 |
+    /// | `169.254.0.0/16` | link-local (cloud metadata at 169.254.169.254) | RFC 3927 |
+    /// | `224.0.0.0/4` | multicast | RFC 5771 |
+    /// | `255.255.255.255/32` | limited broadcast | RFC 919 §7, RFC 8190 |
+    /// | `::/96` | unspecified `::`, loopback `::1`, deprecated IPv4-compatible | RFC 4291 §2.5.2, §2.5.3, §2.5.5.1 |
+    /// | `fe80::/10` | link-local | RFC 4291 §2.5.6 |
+    /// | `ff00::/8` | multicast | RFC 4291 §2.7 |
+    ///
+    /// and the IPv4-mapped (`::ffff:0:0/96`, RFC 4291 §2.5.5.2) and NAT64 (`64:ff9b::/96`,
+    /// RFC 6052 §2.1) form of every refused IPv4 address: a dual-stack socket or a NAT64 turns
+    /// them into that IPv4 address.
     fn default() -> Self {
-        let mut denied = default_denied_v4().to_vec();
-        denied.extend(default_denied_v6());
-        PeerPolicy { denied, allowed: Vec::new(), denied_addrs: Vec::new() }
+        PeerPolicy { denied: ranges(&DEFAULT_DENIED).collect(), allowed: Vec::new(), denied_addrs: Vec::new() }
     }
 }
 
 impl PeerPolicy {
-    /// The default list plus private and special-purpose ranges (see the module docs).
+    /// The "private" preset (`--deny-private-peers`): everything [`PeerPolicy::default`]
+    /// refuses, plus every range below. Use it whenever the relay host can reach an internal
+    /// network. Sources: the IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890,
+    /// RFC 8190), keeping the blocks that are not globally reachable.
+    ///
+    /// | range | what | source |
+    /// |---|---|---|
+    /// | `10.0.0.0/8` | private-use | RFC 1918 |
+    /// | `172.16.0.0/12` | private-use | RFC 1918 |
+    /// | `192.168.0.0/16` | private-use | RFC 1918 |
+    /// | `100.64.0.0/10` | shared address space (carrier-grade NAT) | RFC 6598 |
+    /// | `192.0.0.0/24` | IETF protocol assignments (DS-Lite, NAT64 discovery, ...) | RFC 6890 §2.1 |
+    /// | `192.0.2.0/24` | documentation TEST-NET-1 | RFC 5737 |
+    /// | `192.88.99.0/24` | deprecated 6to4 relay anycast | RFC 7526 |
+    /// | `198.18.0.0/15` | benchmarking | RFC 2544 |
+    /// | `198.51.100.0/24` | documentation TEST-NET-2 | RFC 5737 |
+    /// | `203.0.113.0/24` | documentation TEST-NET-3 | RFC 5737 |
+    /// | `240.0.0.0/4` | reserved (former class E) | RFC 1112 §4 |
+    /// | `64:ff9b:1::/48` | local-use IPv4/IPv6 translation | RFC 8215 |
+    /// | `100::/64` | discard-only | RFC 6666 |
+    /// | `2001::/23` | IETF protocol assignments (Teredo `2001::/32`, benchmarking, ORCHID) | RFC 2928, RFC 4380 |
+    /// | `2001:db8::/32` | documentation | RFC 3849 |
+    /// | `2002::/16` | 6to4 | RFC 3056 |
+    /// | `3fff::/20` | documentation | RFC 9637 |
+    /// | `5f00::/16` | segment routing (SRv6) SIDs | RFC 9602 |
+    /// | `fc00::/7` | unique-local | RFC 4193 |
+    /// | `fec0::/10` | deprecated site-local | RFC 3879 |
+    ///
+    /// Teredo and 6to4 peers are also tunnels, which RFC 8656 §21.4 (tunnel amplification)
+    /// recommends not relaying to. Mapped and NAT64 forms of the IPv4 ranges are refused as
+    /// for the default list. Globally reachable special-purpose blocks (AS112, AMT,
+    /// `64:ff9b::/96` itself) stay allowed.
     pub fn strict() -> Self {
         let mut p = PeerPolicy::default();
-        p.denied.extend(strict_denied());
+        p.denied.extend(ranges(&STRICT_EXTRA));
         p
     }
 
@@ -200,6 +243,11 @@ mod tests {
             "::127.0.0.1",
             "64:ff9b::127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "::ffff:255.255.255.255",
+            "::ffff:224.0.0.251",
+            "64:ff9b::e000:1",
+            "::169.254.169.254",
+            "febf::1",
         ] {
             assert!(!p.permits(addr(bad)), "{bad} must be refused");
         }
@@ -208,26 +256,82 @@ mod tests {
         }
     }
 
+    /// Every literal parses, as a canonical network address (no host bits set).
     #[test]
-    fn strict_preset_refuses_private_ranges() {
-        let p = PeerPolicy::strict();
-        for bad in [
-            "10.1.1.1",
-            "172.16.0.1",
-            "172.31.255.255",
-            "192.168.0.1",
-            "100.64.0.1",
-            "100.127.255.255",
-            "fd00::1",
-            "198.18.0.1",
-            "240.0.0.1",
-            "::ffff:10.0.0.1",
-            "2001:db8::1",
-        ] {
-            assert!(!p.permits(addr(bad)), "{bad} must be refused by strict");
+    fn tables_parse() {
+        for (cidr, _, _) in DEFAULT_DENIED.iter().chain(&STRICT_EXTRA) {
+            let (ip, prefix) = cidr.split_once('/').unwrap();
+            let r: IpRange = cidr.parse().unwrap();
+            let first = match r {
+                IpRange::V4 { first, .. } => IpAddr::V4(first.into()),
+                IpRange::V6 { first, .. } => IpAddr::V6(first.into()),
+            };
+            assert_eq!(first, ip.parse::<IpAddr>().unwrap(), "{cidr} has host bits");
+            assert!(prefix.parse::<u8>().is_ok());
         }
-        for good in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111"] {
-            assert!(p.permits(addr(good)), "{good} must be allowed by strict");
+        assert_eq!(ranges(&DEFAULT_DENIED).count(), DEFAULT_DENIED.len());
+        assert_eq!(ranges(&STRICT_EXTRA).count(), STRICT_EXTRA.len());
+    }
+
+    /// The doc tables of `default()` and `strict()` are exactly the code's tables.
+    #[test]
+    fn docs_list_every_range() {
+        let src = include_str!("peer_policy.rs");
+        let doc_rows = src.lines().filter(|l| l.trim_start().starts_with("/// | `")).count();
+        assert_eq!(doc_rows, DEFAULT_DENIED.len() + STRICT_EXTRA.len());
+        for (cidr, what, source) in DEFAULT_DENIED.iter().chain(&STRICT_EXTRA) {
+            let what = what.replace("0.0.0.0", "`0.0.0.0`").replace("::,", "`::`,").replace("::1", "`::1`");
+            let what = what.replace("2001::/32", "`2001::/32`");
+            let row = format!("/// | `{cidr}` | {what} | {source} |");
+            assert!(src.contains(&row), "doc row missing or different: {row}");
+        }
+    }
+
+    fn first_and_last(cidr: &str) -> [IpAddr; 2] {
+        match cidr.parse::<IpRange>().unwrap() {
+            IpRange::V4 { first, last } => [IpAddr::V4(first.into()), IpAddr::V4(last.into())],
+            IpRange::V6 { first, last } => [IpAddr::V6(first.into()), IpAddr::V6(last.into())],
+        }
+    }
+
+    #[test]
+    fn strict_refuses_every_listed_range_edge_to_edge_and_its_mapped_forms() {
+        let strict = PeerPolicy::strict();
+        let default = PeerPolicy::default();
+        for (cidr, _, _) in DEFAULT_DENIED.iter().chain(&STRICT_EXTRA) {
+            for ip in first_and_last(cidr) {
+                assert!(!strict.permits(SocketAddr::new(ip, 5000)), "{ip} ({cidr}) must be refused by strict");
+                if let IpAddr::V4(a) = ip {
+                    let mapped = IpAddr::V6(a.to_ipv6_mapped());
+                    let nat64 = IpAddr::V6((0x0064_ff9b_u128 << 96 | u128::from(u32::from(a))).into());
+                    for form in [mapped, nat64] {
+                        assert!(!strict.permits(SocketAddr::new(form, 5000)), "{form} ({cidr})");
+                    }
+                }
+            }
+        }
+        for (cidr, _, _) in &STRICT_EXTRA {
+            let [first, _] = first_and_last(cidr);
+            assert!(default.permits(SocketAddr::new(first, 5000)), "{first}: only strict refuses {cidr}");
+        }
+        // Just outside, and globally reachable special-purpose blocks, stay allowed.
+        for good in [
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "192.0.1.255",
+            "198.20.0.1",
+            "223.255.255.255",
+            "192.31.196.1",
+            "192.52.193.1",
+            "2606:4700::1111",
+            "2001:200::1",
+            "64:ff9b::808:808",
+            "2620:4f:8000::1",
+            "3fff:1000::1",
+            "fbff::1",
+        ] {
+            assert!(strict.permits(addr(good)), "{good} must be allowed by strict");
         }
     }
 
