@@ -62,6 +62,9 @@ enum Role {
         /// Release the allocations (Refresh 0) when stdin closes, instead of just exiting.
         #[arg(long)]
         release: bool,
+        /// Stop allocating after this many seconds (what is allocated by then is reported).
+        #[arg(long, default_value_t = 120)]
+        time_limit: u64,
     },
 }
 
@@ -99,7 +102,9 @@ fn dispatch(role: Role) -> Result<()> {
     match role {
         Role::Reflect { bind } => run_reflect(&bind),
         Role::Drive { common, peer, flows, tick_us } => run_drive(&common, &peer, flows, tick_us),
-        Role::Alloc { common, count, window, release } => run_alloc(&common, count, window, release),
+        Role::Alloc { common, count, window, release, time_limit } => {
+            run_alloc(&common, count, window, release, Duration::from_secs(time_limit))
+        }
     }
 }
 
@@ -135,8 +140,9 @@ fn run_drive(common: &Common, peers: &[SocketAddr], flows: usize, tick_us: u64) 
             let socks = clients::open(&common.source, flows, server, true)?;
             let mut sessions = clients::sessions(&common.secret, &common.user_prefix, peers, flows, Goal::ChannelBound);
             let setup = signalling::run(&socks, &mut sessions, Op::Establish, 64, Duration::from_secs(30))?;
-            if setup.failed > 0 {
-                bail!("{} of {flows} flows failed to set up: {}", setup.failed, setup.first_error.unwrap_or_default());
+            if setup.failed + setup.unfinished > 0 {
+                let why = setup.first_error.unwrap_or_else(|| "time limit reached".into());
+                bail!("{} of {flows} flows failed to set up: {why}", setup.failed + setup.unfinished);
             }
             (socks, sessions, ready_after, setup)
         }
@@ -201,14 +207,14 @@ fn run_drive(common: &Common, peers: &[SocketAddr], flows: usize, tick_us: u64) 
     Ok(())
 }
 
-fn run_alloc(common: &Common, count: usize, window: usize, release: bool) -> Result<()> {
+fn run_alloc(common: &Common, count: usize, window: usize, release: bool, limit: Duration) -> Result<()> {
     let Some(server) = common.server else { bail!("alloc needs --server") };
     wait_for_server(common, server)?;
     let socks = clients::open(&common.source, count, server, false)?;
     let mut sessions = clients::sessions(&common.secret, &common.user_prefix, &[], count, Goal::Allocated);
     let m0 = procstat::machine();
     let p0: Vec<f64> = common.watch_pid.iter().map(|&p| procstat::process_cpu_seconds(p).unwrap_or(0.0)).collect();
-    let outcome = signalling::run(&socks, &mut sessions, Op::Establish, window.max(1), Duration::from_secs(120))?;
+    let outcome = signalling::run(&socks, &mut sessions, Op::Establish, window.max(1), limit)?;
     let machine_cpu_s = match (m0, procstat::machine()) {
         (Some(a), Some(b)) => procstat::busy_seconds(&a, &b),
         _ => f64::NAN,

@@ -165,6 +165,8 @@ pub struct Alloc {
     pub requested: usize,
     pub ok: u64,
     pub failed: u64,
+    /// Not done when the time limit struck.
+    pub unfinished: u64,
     pub first_error: Option<String>,
     pub per_second: f64,
     pub server_cpu_ms_per_alloc: f64,
@@ -175,21 +177,22 @@ pub struct Alloc {
 }
 
 /// `count` authenticated allocations as fast as the server takes them, held while RSS is read.
-pub fn alloc(t: &Topology, loadgen: &Path, logs: &Path, server: &Proc, count: usize) -> Result<Alloc> {
+pub fn alloc(t: &Topology, loadgen: &Path, logs: &Path, server: &Proc, plan: &Plan) -> Result<Alloc> {
+    let count = plan.alloc_count;
     let rss_before_kb = server.rss_kb().unwrap_or(0);
     let mut args = vec!["alloc".to_string(), "--count".into(), count.to_string(), "--secret".into(), SECRET.into()];
-    args.extend(["--ready-timeout".into(), "10".into()]);
+    args.extend(["--ready-timeout".into(), "10".into(), "--time-limit".into(), plan.alloc_time_limit_s.to_string()]);
     args.extend([
         "--server".into(),
         format!("{RELAY_CLIENT_SIDE}:{PORT}"),
         "--watch-pid".into(),
         server.pid().to_string(),
     ]);
-    for s in CLIENT_SOURCES {
+    for s in super::netns::alloc_sources() {
         args.extend(["--source".into(), s.to_string()]);
     }
     let mut gen = Proc::spawn(&t.client, &format!("alloc-{}", server.name), loadgen, &args, logs)?;
-    let raw = gen.next_json(Duration::from_secs(150))?;
+    let raw = gen.next_json(Duration::from_secs(plan.alloc_time_limit_s + 30))?;
     // Let the server finish any deferred work before reading its RSS.
     std::thread::sleep(Duration::from_millis(300));
     let rss_after_kb = server.rss_kb().unwrap_or(0);
@@ -200,6 +203,7 @@ pub fn alloc(t: &Topology, loadgen: &Path, logs: &Path, server: &Proc, count: us
         requested: count,
         ok,
         failed: raw["outcome"]["failed"].as_u64().unwrap_or(0),
+        unfinished: raw["outcome"]["unfinished"].as_u64().unwrap_or(0),
         first_error: raw["outcome"]["first_error"].as_str().map(String::from),
         per_second: num(&raw, "per_second"),
         server_cpu_ms_per_alloc: server_cpu.map_or(f64::NAN, |c| c * 1e3 / ok.max(1) as f64),

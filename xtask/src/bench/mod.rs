@@ -118,7 +118,7 @@ fn bench_system(sys: System, plan: &Plan, env: &mut Env) -> SystemResult {
         key: sys.key(),
         title: sys.title(),
         error: None,
-        background_busy: background_busy(Duration::from_millis(500)),
+        background_busy: wait_for_quiet(Duration::from_secs(plan.quiet_wait_s)),
         server_pid: None,
         generator_pid: None,
         reflector_pid: env.reflector.pid(),
@@ -149,7 +149,8 @@ fn bench_system(sys: System, plan: &Plan, env: &mut Env) -> SystemResult {
         r.error = Some(format!("{e:#}{tail}"));
     }
     if let Some(s) = server.as_mut() {
-        s.stop(Duration::from_secs(3));
+        // Servers ignore stdin: SIGTERM straight away.
+        s.stop(Duration::ZERO);
     }
     r
 }
@@ -183,7 +184,7 @@ fn fill(sys: System, plan: &Plan, env: &mut Env, mut server: Option<&mut Proc>, 
     gen.stop(Duration::from_secs(15));
     if let Some(s) = server {
         still_running(Some(&mut *s))?;
-        r.alloc = Some(measure::alloc(&env.topo, &env.loadgen, &env.logs, s, plan.alloc_count)?);
+        r.alloc = Some(measure::alloc(&env.topo, &env.loadgen, &env.logs, s, plan)?);
     }
     Ok(())
 }
@@ -197,6 +198,17 @@ fn still_running(server: Option<&mut Proc>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Samples the machine until it is under 10% busy or `limit` passes; returns the last sample.
+fn wait_for_quiet(limit: Duration) -> f64 {
+    let deadline = Instant::now() + limit;
+    loop {
+        let busy = background_busy(Duration::from_millis(500));
+        if busy < 0.1 || Instant::now() >= deadline {
+            return busy;
+        }
+    }
 }
 
 /// Fraction of the machine busy over `d` while we do nothing (other sessions, compilers).

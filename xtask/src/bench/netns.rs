@@ -26,6 +26,12 @@ pub const CLIENT_SOURCES: [Ipv4Addr; 4] = [
 ];
 pub const PEERS: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 98, 2, 2), Ipv4Addr::new(10, 98, 2, 3)];
 
+/// Client addresses for the allocation test: 10,000 clients come from many addresses, and a
+/// relay may rate-limit unauthenticated requests per source address (ours: 50/s, burst 100).
+pub fn alloc_sources() -> impl Iterator<Item = Ipv4Addr> {
+    (20..=250).map(|i| Ipv4Addr::new(10, 98, 1, i))
+}
+
 #[derive(Debug)]
 pub struct Topology {
     pub client: String,
@@ -37,6 +43,23 @@ pub struct Topology {
 
 fn ip(args: &[&str]) -> Result<()> {
     sh(Command::new("ip").args(args))
+}
+
+/// Many `ip` commands in one process (`ip -batch`), for the address list.
+fn ip_batch(ns: &str, commands: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut child = Command::new("ip")
+        .args(["-n", ns, "-batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start ip -batch")?;
+    child.stdin.take().context("ip -batch stdin")?.write_all(commands.as_bytes())?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        anyhow::bail!("ip -batch failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
 }
 
 fn in_ns(ns: &str, args: &[&str]) -> Result<()> {
@@ -62,9 +85,9 @@ impl Topology {
         ip(&["-n", &t.client, "link", "add", c, "type", "veth", "peer", "name", rc, "netns", &t.relay])?;
         ip(&["-n", &t.relay, "link", "add", rp, "type", "veth", "peer", "name", p, "netns", &t.peer])?;
         ip(&["-n", &t.client, "addr", "add", "10.98.1.2/24", "dev", c])?;
-        for s in CLIENT_SOURCES {
-            ip(&["-n", &t.client, "addr", "add", &format!("{s}/24"), "dev", c])?;
-        }
+        let batch: String =
+            CLIENT_SOURCES.into_iter().chain(alloc_sources()).map(|s| format!("addr add {s}/24 dev {c}\n")).collect();
+        ip_batch(&t.client, &batch)?;
         ip(&["-n", &t.relay, "addr", "add", &format!("{RELAY_CLIENT_SIDE}/24"), "dev", rc])?;
         ip(&["-n", &t.relay, "addr", "add", &format!("{RELAY_PEER_SIDE}/24"), "dev", rp])?;
         for a in PEERS {

@@ -27,6 +27,10 @@ pub struct Plan {
     pub max_reps: usize,
     pub max: Timing,
     pub alloc_count: usize,
+    /// The allocation test stops after this long; what is held by then is measured.
+    pub alloc_time_limit_s: u64,
+    /// Before each system, wait up to this long for the machine to be quiet (< 10% busy).
+    pub quiet_wait_s: u64,
     /// Loss above this fails a step (the issue's < 0.1%).
     pub loss_limit: f64,
 }
@@ -48,6 +52,8 @@ impl Plan {
                 max_reps: 1,
                 max: Timing { warmup_ms: 200, measure_ms: 800, drain_ms: 200 },
                 alloc_count: 10_000,
+                alloc_time_limit_s: 15,
+                quiet_wait_s: 5,
                 loss_limit: 0.001,
             }
         } else {
@@ -65,6 +71,8 @@ impl Plan {
                 max_reps: 3,
                 max: Timing { warmup_ms: 500, measure_ms: 2000, drain_ms: 300 },
                 alloc_count: 10_000,
+                alloc_time_limit_s: 60,
+                quiet_wait_s: 60,
                 loss_limit: 0.001,
             }
         }

@@ -98,7 +98,7 @@ impl Proc {
     /// Closes stdin and waits up to `grace`, then SIGTERM, then SIGKILL.
     pub fn stop(&mut self, grace: Duration) {
         self.stdin.take();
-        if self.wait_for(grace) {
+        if !grace.is_zero() && self.wait_for(grace) {
             return;
         }
         let _ = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status();

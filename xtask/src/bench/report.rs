@@ -214,6 +214,19 @@ pub fn markdown(plan: &Plan, results: &[SystemResult], xdp: &XdpProg, took: (Dur
          (medians). Relayed packets count both legs (client→peer and peer→client).\n",
         plan.fixed_reps, plan.max_reps
     );
+    let other = Summary::of(
+        results.iter().flat_map(|r| plan.sizes.iter().flat_map(|&z| fixed(r, z))).map(|st| st.other_share() * 100.0),
+    );
+    if let Some(o) = other.filter(|o| o.median > 10.0) {
+        let _ = writeln!(
+            s,
+            "> **Noisy run:** in the fixed-rate windows a median {:.0}% of the machine's busy time was in no \
+             process of the benchmark (other sessions' work). The machine-CPU rows include that noise; the \
+             process-CPU rows (each process's utime+stime, softirq work included, as the sender pays on veth) \
+             do not.\n",
+            o.median
+        );
+    }
     let t: Vec<&str> = results.iter().map(|r| r.title).collect();
     let title = |i: usize| t.get(i).copied().unwrap_or("?");
     let _ =
@@ -276,9 +289,10 @@ fn notes(s: &mut String, plan: &Plan, results: &[SystemResult], took: (Duration,
         let bg = r.background_busy * 100.0;
         let alloc = r.alloc.as_ref().map_or(String::new(), |a| {
             format!(
-                "; allocations {} ok / {} failed{}, RSS {} → {} kB",
+                "; allocations {} ok / {} failed / {} unfinished at the time limit{}, RSS {} → {} kB",
                 a.ok,
                 a.failed,
+                a.unfinished,
                 a.first_error.as_deref().map_or(String::new(), |e| format!(" (first error: {e})")),
                 a.rss_before_kb,
                 a.rss_after_kb
@@ -306,7 +320,8 @@ fn notes(s: &mut String, plan: &Plan, results: &[SystemResult], took: (Duration,
         s,
         "- {} flows from 4 source addresses to 2 echo peers; {} B and {} B payloads; fixed rate {} msg/s; \
          veth topology client ns – relay ns (forwarding) – peer ns, TX checksum offload off, GRO on at the \
-         client and peer ends.",
+         client and peer ends. The allocation test uses 231 client addresses (a relay may rate-limit \
+         unauthenticated requests per address; ours allows 50/s with a burst of 100).",
         plan.flows,
         plan.sizes[0],
         plan.sizes.get(1).copied().unwrap_or(plan.sizes[0]),
