@@ -42,6 +42,10 @@ pub(crate) struct Allocation {
     pub(crate) channels: Channels,
     /// Send/Data traffic plus counters of channels already gone.
     pub(crate) traffic: TrafficCounters,
+    /// Permissions and channels installed over its life (refreshes not counted), for the
+    /// operator log: zero means media was never set up through this allocation.
+    pub(crate) permissions_installed: u32,
+    pub(crate) channels_bound: u32,
 }
 
 impl Allocation {
@@ -178,7 +182,8 @@ impl Server {
 }
 
 /// INFO line closing an allocation's story. Channels were unbound first, so `a.traffic`
-/// holds everything relayed in userspace (an offload engine counts its own share).
+/// holds everything the core relayed. Bound-channel traffic that the edge's fast table or
+/// XDP forwarded never reached the core and is not in these `core_*` counts.
 fn log_deleted(a: &Allocation, why: Teardown, now: Instant) {
     let t = &a.traffic;
     tracing::info!(
@@ -191,10 +196,12 @@ fn log_deleted(a: &Allocation, why: Teardown, now: Instant) {
         relay = %Relays(&a.relays),
         reason = why.as_str(),
         lived_s = now.saturating_duration_since(a.created_at).as_secs(),
-        relayed_to_peer_pkts = t.client_to_peer_packets,
-        relayed_to_peer_bytes = t.client_to_peer_bytes,
-        relayed_to_client_pkts = t.peer_to_client_packets,
-        relayed_to_client_bytes = t.peer_to_client_bytes,
+        permissions = a.permissions_installed,
+        channels = a.channels_bound,
+        core_to_peer_pkts = t.client_to_peer_packets,
+        core_to_peer_bytes = t.client_to_peer_bytes,
+        core_to_client_pkts = t.peer_to_client_packets,
+        core_to_client_bytes = t.peer_to_client_bytes,
         "allocation deleted"
     );
 }

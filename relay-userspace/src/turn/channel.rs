@@ -174,6 +174,7 @@ impl Server {
                 self.timers.reschedule(key, old, until)
             }
             None => {
+                a.channels_bound = a.channels_bound.saturating_add(1);
                 tracing::debug!(alloc = id, %user, %client, %channel, %peer, "channel bound");
                 self.timers.schedule(key, until)
             }

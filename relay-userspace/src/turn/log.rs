@@ -1,7 +1,10 @@
 //! Helpers for the core's operator log (`tracing`; the edge installs the subscriber).
 //!
 //! What an operator sees, by level (target `relay::turn`):
-//! - INFO: allocation created / refreshed / deleted (with reason and relayed totals), a
+//! - INFO: allocation created / refreshed / deleted (reason, lifetime, how many permissions
+//!   and channels it installed, and `core_*` packet/byte counts: what the core relayed.
+//!   Bound-channel traffic forwarded by the edge's fast table or XDP bypasses the core and
+//!   is counted by those engines, not here), a
 //!   relayed address released from a dual allocation, relay port range exhausted (WARN).
 //! - DEBUG: permissions and channels installed or expired, authentication failures with
 //!   their cause, every error response (403 with the peer, 486 with the quota, ...), and

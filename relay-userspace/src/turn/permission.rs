@@ -59,6 +59,7 @@ impl Server {
                 self.timers.reschedule(key, old, until)
             }
             None => {
+                a.permissions_installed = a.permissions_installed.saturating_add(1);
                 tracing::debug!(alloc = id, %user, %client, peer_ip = %ip, "permission installed");
                 self.timers.schedule(key, until)
             }

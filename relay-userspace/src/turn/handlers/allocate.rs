@@ -177,6 +177,8 @@ impl Server {
             permissions: Permissions::default(),
             channels: Channels::default(),
             traffic: TrafficCounters::default(),
+            permissions_installed: 0,
+            channels_bound: 0,
         });
         self.reply(req.ft, response);
         Ok(())

@@ -86,10 +86,12 @@ fn an_allocation_life_can_be_followed_by_user() {
     for field in [
         "reason=\"client request\"",
         "lived_s=300",
-        "relayed_to_peer_pkts=100",
-        "relayed_to_peer_bytes=300",
-        "relayed_to_client_pkts=100",
-        "relayed_to_client_bytes=1000",
+        "permissions=1",
+        "channels=1",
+        "core_to_peer_pkts=100",
+        "core_to_peer_bytes=300",
+        "core_to_client_pkts=100",
+        "core_to_client_bytes=1000",
     ] {
         assert!(deleted[0].contains(field), "{field} missing: {}", deleted[0]);
     }
