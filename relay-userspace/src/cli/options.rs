@@ -2,22 +2,11 @@
 //! (TOML, same kebab-case keys as coturn's long options), so the two can never drift apart.
 //! Precedence: command line over config file over embedded defaults.
 
-use clap::{Args, ValueEnum};
-use serde::Deserialize;
+use crate::offload::xdp::XdpMode;
+use clap::Args;
+use serde::{Deserialize, Deserializer};
 use std::net::IpAddr;
 use std::path::PathBuf;
-
-/// XDP attach mode (`--xdp`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum XdpMode {
-    /// Native, else generic (skb), else off; one log line says which and why.
-    #[default]
-    Auto,
-    Native,
-    Skb,
-    Off,
-}
 
 #[derive(Clone, Debug, Default, Args, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
@@ -111,8 +100,9 @@ pub struct ServeOptions {
     #[arg(long)]
     pub software: Option<String>,
 
-    /// XDP fast path for UDP channels.
-    #[arg(long, value_enum)]
+    /// XDP fast path for UDP channels: auto (native, else skb, else off), native, skb, off.
+    #[arg(long, value_parser = parse_xdp_mode)]
+    #[serde(deserialize_with = "deserialize_xdp_mode")]
     pub xdp: Option<XdpMode>,
     /// Interfaces to attach XDP to (repeatable). Default: those holding listening/relay addresses.
     #[arg(long)]
@@ -123,6 +113,15 @@ pub struct ServeOptions {
     /// UDP receive workers per listening address (SO_REUSEPORT). Default: number of CPUs.
     #[arg(long)]
     pub udp_workers: Option<usize>,
+}
+
+fn parse_xdp_mode(s: &str) -> Result<XdpMode, String> {
+    s.parse()
+}
+
+fn deserialize_xdp_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<XdpMode>, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 impl ServeOptions {

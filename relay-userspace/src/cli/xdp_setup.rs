@@ -1,6 +1,6 @@
 //! Chooses the offload engines for `relay serve` from `--xdp` and `--xdp-interface`.
 
-use super::options::{ServeOptions, XdpMode};
+use super::options::ServeOptions;
 use crate::offload::xdp::{self, XdpConfig};
 use crate::offload::Offload;
 use anyhow::{Context, Result};
@@ -15,12 +15,7 @@ pub fn engines(
     relay: &[IpAddr],
     port: u16,
 ) -> Result<Vec<Arc<dyn Offload>>> {
-    let mode = match opts.xdp.unwrap_or_default() {
-        XdpMode::Auto => xdp::XdpMode::Auto,
-        XdpMode::Native => xdp::XdpMode::Native,
-        XdpMode::Skb => xdp::XdpMode::Skb,
-        XdpMode::Off => xdp::XdpMode::Off,
-    };
+    let mode = opts.xdp.unwrap_or_default();
     let interfaces = if opts.xdp_interface.is_empty() {
         let mut ips = listening.to_vec();
         ips.extend_from_slice(relay);
