@@ -1,5 +1,7 @@
 //! A second independent TURN client implementation, aioice (Python, PyPI), allocates, binds a
 //! channel and exchanges data through `relay` over UDP, TCP and TLS, with a static user.
+// Tests panic on failure by design (STYLE.md); unwrap is how they fail.
+#![allow(clippy::unwrap_used)]
 
 mod harness;
 

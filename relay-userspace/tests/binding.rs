@@ -1,5 +1,7 @@
 //! STUN Binding (RFC 8489 §3) over UDP, TCP and TLS against the real `relay` binary, with
 //! coturn's `turnutils_stunclient` as the independent UDP client.
+// Tests panic on failure by design (STYLE.md); unwrap is how they fail.
+#![allow(clippy::unwrap_used)]
 
 mod harness;
 

@@ -1,5 +1,7 @@
 //! Hostile and wrong requests against the real binary: each gets the RFC's answer, and the
 //! server still serves afterwards. (Every rule is also unit-tested in the core with a fake clock.)
+// Tests panic on failure by design (STYLE.md); unwrap is how they fail.
+#![allow(clippy::unwrap_used)]
 
 mod harness;
 
