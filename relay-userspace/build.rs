@@ -19,18 +19,27 @@ fn main() {
     let target_dir = root.join("target").join("ebpf");
     build_ebpf(&ebpf_dir, &target_dir);
     let object = target_dir.join("bpfel-unknown-none/release/relay-xdp");
-    std::fs::copy(&object, out_dir.join("relay-xdp.o")).unwrap_or_else(|e| {
-        panic!("eBPF object {} missing after build: {e}", object.display())
-    });
+    std::fs::copy(&object, out_dir.join("relay-xdp.o"))
+        .unwrap_or_else(|e| panic!("eBPF object {} missing after build: {e}", object.display()));
 }
 
 fn build_ebpf(ebpf_dir: &Path, target_dir: &Path) {
     let mut cmd = Command::new("rustup");
-    cmd.args(["run", "nightly", "cargo", "build", "--release", "--target", "bpfel-unknown-none", "-Z", "build-std=core"])
-        .arg("--manifest-path")
-        .arg(ebpf_dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(target_dir);
+    cmd.args([
+        "run",
+        "nightly",
+        "cargo",
+        "build",
+        "--release",
+        "--target",
+        "bpfel-unknown-none",
+        "-Z",
+        "build-std=core",
+    ])
+    .arg("--manifest-path")
+    .arg(ebpf_dir.join("Cargo.toml"))
+    .arg("--target-dir")
+    .arg(target_dir);
     // The outer (stable) cargo exports its own toolchain, flags and package metadata; none of it
     // may leak into the nightly eBPF build.
     for (key, _) in env::vars_os() {
