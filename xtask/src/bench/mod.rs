@@ -71,9 +71,10 @@ pub fn run(quick: bool) -> Result<()> {
     ensure_tools()?;
     let root = root();
     sh(stable_cargo().current_dir(&root).args(["build", "--release", "-p", "relay-userspace", "--bins"]))?;
-    if let Err(e) = xdp_prog::build(&root) {
+    let xdp_exe = xdp_prog::build(&root).unwrap_or_else(|e| {
         eprintln!("xtask: bench: the XDP program benchmark does not build: {e:#}");
-    }
+        None
+    });
     let out_dir = root.join("target/bench");
     let logs = out_dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("create {}", logs.display()))?;
@@ -95,7 +96,7 @@ pub fn run(quick: bool) -> Result<()> {
         results.push(r);
     }
     eprintln!("xtask: bench: XDP program ({:.0} s so far)", started.elapsed().as_secs_f64());
-    let xdp = xdp_prog::measure(&root);
+    let xdp = xdp_prog::measure(&root, xdp_exe.as_deref());
     env.reflector.stop(Duration::from_secs(2));
     drop(env);
     let took = (started.elapsed(), measure_start.elapsed());

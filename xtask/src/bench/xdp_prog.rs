@@ -4,7 +4,7 @@
 //! `xdp_bench <case> ns_per_packet=<median> mean=<n> baseline=<n> net=<n>` lines.
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cmd::stable_cargo;
@@ -30,26 +30,45 @@ pub fn available(root: &Path) -> bool {
     root.join("relay-userspace/tests").join(format!("{TEST}.rs")).exists()
 }
 
-/// Builds the benchmark binary up front, so the measured part of the run does not compile.
-pub fn build(root: &Path) -> Result<()> {
-    if available(root) {
-        crate::cmd::run(test_cmd(root).arg("--no-run"))?;
+/// Builds the benchmark binary up front and returns its path, so the measured part of the run
+/// neither compiles nor picks up sources edited meanwhile.
+pub fn build(root: &Path) -> Result<Option<PathBuf>> {
+    if !available(root) {
+        return Ok(None);
     }
-    Ok(())
+    let mut cmd = test_cmd(root);
+    cmd.args(["--no-run", "--message-format=json-render-diagnostics"]);
+    eprintln!("xtask: $ {}", crate::cmd::describe(&cmd));
+    let out = cmd.output()?;
+    if !out.status.success() {
+        bail!("{}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("build failed"));
+    }
+    let exe = String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        (v["target"]["name"] == TEST).then(|| v["executable"].as_str().map(PathBuf::from)).flatten()
+    });
+    exe.map(Some).ok_or_else(|| anyhow::anyhow!("cargo did not report the {TEST} executable"))
 }
 
-pub fn measure(root: &Path) -> XdpProg {
-    if !available(root) {
-        return XdpProg { status: "n/a (pending: relay-userspace/tests/xdp_bench.rs missing)".into(), rows: vec![] };
-    }
-    match run(root) {
+pub fn measure(root: &Path, exe: Option<&Path>) -> XdpProg {
+    let Some(exe) = exe else {
+        return XdpProg {
+            status: "n/a (pending: relay-userspace/tests/xdp_bench.rs missing or not built)".into(),
+            rows: vec![],
+        };
+    };
+    match run(root, exe) {
         Ok(x) => x,
         Err(e) => XdpProg { status: format!("failed: {e:#}"), rows: vec![] },
     }
 }
 
-fn run(root: &Path) -> Result<XdpProg> {
-    let out = test_cmd(root).args(["--", "--ignored", "--nocapture", "--test-threads=1"]).output()?;
+fn run(root: &Path, exe: &Path) -> Result<XdpProg> {
+    // cargo runs test binaries from the package directory; so do we.
+    let out = Command::new(exe)
+        .current_dir(root.join("relay-userspace"))
+        .args(["--ignored", "--nocapture", "--test-threads=1"])
+        .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let rows = parse(&stdout);
     if !out.status.success() || rows.is_empty() {
@@ -64,7 +83,8 @@ fn parse(stdout: &str) -> Vec<(String, f64, String)> {
     stdout
         .lines()
         .filter_map(|l| {
-            let mut f = l.strip_prefix("xdp_bench ")?.split_whitespace();
+            // libtest prints the first line right after "test <name> ... ".
+            let mut f = l[l.find("xdp_bench ")? + "xdp_bench ".len()..].split_whitespace();
             let case = f.next()?.to_string();
             let rest: Vec<&str> = f.collect();
             let ns = rest.iter().find_map(|kv| kv.strip_prefix("ns_per_packet="))?.parse().ok()?;
@@ -82,7 +102,7 @@ mod tests {
 
     #[test]
     fn parses_bench_lines() {
-        let out = "running 1 test\nxdp_bench c2p_v4 ns_per_packet=61 mean=64 baseline=20 net=41 samples=20000\nok\n";
+        let out = "running 1 test\ntest x ... xdp_bench c2p_v4 ns_per_packet=61 mean=64 baseline=20 net=41 samples=20000\nok\n";
         let rows = parse(out);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].0, "c2p_v4");
