@@ -46,6 +46,8 @@ fn lab(n: u8) -> Lab {
         "--allow-loopback-peers",
         "--xdp",
         "off",
+        "--metrics-listen",
+        &format!("{relay_ip}:9641"),
     ]);
     Lab { relay, _peer: Background(peer), relay_ip, peer_ip }
 }
@@ -72,7 +74,14 @@ fn uclient(lab: &Lab, extra: &[&str]) {
 
 #[test]
 fn uclient_over_udp_with_channels() {
-    uclient(&lab(11), &[]);
+    let lab = lab(11);
+    uclient(&lab, &[]);
+    // Bound-channel media took the userspace fast table (batched), not the core.
+    let m = harness::relay::scrape(format!("{}:9641", lab.relay_ip).parse().unwrap());
+    let fast = |dir: &str| {
+        harness::relay::metric(&m, &format!("relay_relayed_packets_total{{path=\"fast\",direction=\"{dir}\"}}"))
+    };
+    assert!(fast("client_to_peer") > 0 && fast("peer_to_client") > 0, "fast path unused:\n{m}");
 }
 
 #[test]

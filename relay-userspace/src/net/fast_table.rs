@@ -41,6 +41,17 @@ impl Counters {
     }
 }
 
+/// Where a peer datagram goes after [`FastTable::peer_to_client`].
+#[derive(Debug)]
+pub enum PeerRoute {
+    /// Send `slot[..4 + len]` (header already written) from `socket` to `client`.
+    Udp { socket: Arc<UdpSocket>, client: SocketAddr },
+    /// Queued to a TCP/TLS client's writer (or dropped there and counted).
+    Queued,
+    /// Not a bound channel: the core decides (Data indication, permission check, drop).
+    Miss,
+}
+
 type C2pKey = (SocketAddr, SocketAddr, u16);
 type P2cKey = (SocketAddr, SocketAddr);
 
@@ -84,62 +95,63 @@ impl FastTable {
         }
     }
 
-    /// ChannelData from a client (RFC 8656 §12.6 on the server): forwards the payload to the
-    /// bound peer. Returns false when the core must look at it.
-    pub fn client_to_peer(&self, client: SocketAddr, server: SocketAddr, datagram: &[u8], now: Instant) -> bool {
-        let Some((channel, data)) = split_channel_data(datagram) else { return false };
+    /// ChannelData from a client (RFC 8656 §12.6 on the server): where its payload goes. The
+    /// caller sends `datagram[4..4 + len]` from the returned relayed socket to the peer (so a
+    /// batch can share one system call). `None` leaves the datagram to the core.
+    pub fn client_to_peer(
+        &self,
+        client: SocketAddr,
+        server: SocketAddr,
+        datagram: &[u8],
+        now: Instant,
+    ) -> Option<(Arc<UdpSocket>, SocketAddr, usize)> {
+        let (channel, data) = split_channel_data(datagram)?;
         let table = read(&self.c2p);
-        let Some(e) = table.get(&(client, server, channel)) else { return false };
+        let e = table.get(&(client, server, channel))?;
         if now >= e.expires_at {
-            return false;
+            return None;
         }
-        match e.relay.try_send_to(data, e.peer) {
-            Ok(_) => {
-                self.totals.c2p_packets.fetch_add(1, Relaxed);
-                self.totals.c2p_bytes.fetch_add(data.len() as u64, Relaxed);
-            }
-            Err(_) => {
-                self.totals.dropped.fetch_add(1, Relaxed);
-            }
-        }
-        true
+        self.totals.c2p_packets.fetch_add(1, Relaxed);
+        self.totals.c2p_bytes.fetch_add(data.len() as u64, Relaxed);
+        Some((e.relay.clone(), e.peer, data.len()))
     }
 
-    /// A datagram from a peer on a relayed address. `buf[..4]` is headroom for the ChannelData
-    /// header and `buf[4..4 + len]` the payload, so a UDP client gets it without a copy.
+    /// A datagram from a peer on a relayed address (RFC 8656 §12.7 on the server).
+    /// `slot[..4]` is headroom for the ChannelData header and `slot[4..4 + len]` the payload.
+    /// For a UDP client the header is written in place and the caller sends `slot[..4 + len]`
+    /// (so a batch of them can go out in one system call); a stream client's frame is queued
+    /// here. `Miss` leaves the datagram to the core.
     pub fn peer_to_client(
         &self,
         relay: SocketAddr,
         peer: SocketAddr,
-        buf: &mut [u8],
+        slot: &mut [u8],
         len: usize,
         now: Instant,
-    ) -> bool {
+    ) -> PeerRoute {
         let table = read(&self.p2c);
-        let Some(e) = table.get(&(relay, peer)) else { return false };
-        let Ok(len16) = u16::try_from(len) else { return false };
-        if now >= e.expires_at || buf.len() < 4 + len {
-            return false;
+        let Some(e) = table.get(&(relay, peer)) else { return PeerRoute::Miss };
+        let Ok(len16) = u16::try_from(len) else { return PeerRoute::Miss };
+        if now >= e.expires_at || slot.len() < 4 + len {
+            return PeerRoute::Miss;
         }
-        buf[..4].copy_from_slice(&ChannelData::encode_header(e.channel, len16));
-        let sent = match &e.sink {
-            ClientSink::Udp(sock) => sock.try_send_to(&buf[..4 + len], e.client).is_ok(),
+        slot[..4].copy_from_slice(&ChannelData::encode_header(e.channel, len16));
+        self.totals.p2c_packets.fetch_add(1, Relaxed);
+        self.totals.p2c_bytes.fetch_add(len as u64, Relaxed);
+        match &e.sink {
+            ClientSink::Udp(sock) => PeerRoute::Udp { socket: sock.clone(), client: e.client },
             ClientSink::Stream(tx) => {
                 // RFC 8656 §12.5: over streams ChannelData is padded to a multiple of 4.
                 let padded = (4 + len + 3) & !3;
                 let mut frame = Vec::with_capacity(padded);
-                frame.extend_from_slice(&buf[..4 + len]);
+                frame.extend_from_slice(&slot[..4 + len]);
                 frame.resize(padded, 0);
-                tx.try_send(frame).is_ok()
+                if tx.try_send(frame).is_err() {
+                    self.totals.dropped.fetch_add(1, Relaxed);
+                }
+                PeerRoute::Queued
             }
-        };
-        if sent {
-            self.totals.p2c_packets.fetch_add(1, Relaxed);
-            self.totals.p2c_bytes.fetch_add(len as u64, Relaxed);
-        } else {
-            self.totals.dropped.fetch_add(1, Relaxed);
         }
-        true
     }
 
     pub fn len(&self) -> usize {

@@ -1,5 +1,6 @@
 //! The I/O edges around the sans-IO core: sockets, TLS, timers, and the userspace fast path.
 
+mod batch;
 pub mod fast_table;
 pub mod interfaces;
 mod metrics;

@@ -2,6 +2,8 @@
 //! Allocate response must carry a port that really is ours), and a receive task per socket
 //! feeds peer datagrams to the fast table or the core.
 
+use super::batch::{recv_batches, Outbox, RecvBatch, HEADROOM};
+use super::fast_table::PeerRoute;
 use super::shared::Shared;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -73,22 +75,30 @@ impl crate::turn::RelayBinder for Binder {
 }
 
 async fn receive_loop(shared: Arc<Shared>, socket: Arc<UdpSocket>, relay: SocketAddr, stop: Arc<Notify>) {
-    // 4 bytes of headroom so a ChannelData header can be put in front without a copy.
-    let mut buf = vec![0u8; 4 + 65_536];
     loop {
-        let received = tokio::select! {
-            r = socket.recv_from(&mut buf[4..]) => r,
+        let drained = tokio::select! {
+            r = recv_batches(&socket, |batch, n, out| from_peers(&shared, relay, batch, n, out)) => r,
             _ = stop.notified() => return,
         };
-        let (len, peer) = match received {
-            Ok(r) => r,
-            // ICMP errors surface here as ECONNREFUSED and the like; the socket is still fine.
-            Err(_) => continue,
-        };
-        let now = std::time::Instant::now();
-        if shared.fast.peer_to_client(relay, peer, &mut buf, len, now) {
-            continue;
+        if drained.is_err() {
+            return;
         }
-        shared.with_core(|core, now| core.handle_peer(now, relay, peer, &buf[4..4 + len]));
+    }
+}
+
+/// Peer datagrams on one relayed address: bound channels leave as ChannelData in one batch,
+/// everything else goes to the core (permission check, Data indication or drop).
+fn from_peers(shared: &Shared, relay: SocketAddr, batch: &mut RecvBatch, n: usize, out: &mut Outbox<'_>) {
+    let now = std::time::Instant::now();
+    for i in 0..n {
+        let Some((slot, len, peer)) = batch.get(i) else { continue };
+        match shared.fast.peer_to_client(relay, peer, slot, len, now) {
+            PeerRoute::Udp { socket, client } => out.push(socket, &slot[..HEADROOM + len], client),
+            PeerRoute::Queued => {}
+            PeerRoute::Miss => {
+                let payload = &slot[HEADROOM..HEADROOM + len];
+                shared.with_core(|core, now| core.handle_peer(now, relay, peer, payload));
+            }
+        }
     }
 }

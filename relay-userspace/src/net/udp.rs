@@ -1,6 +1,7 @@
 //! UDP listeners: several SO_REUSEPORT sockets per address so the kernel spreads clients over
 //! workers (and cores). ChannelData for a bound channel goes straight to the fast table.
 
+use super::batch::{recv_batches, Outbox, RecvBatch, HEADROOM};
 use super::shared::Shared;
 use crate::transport::Transport;
 use crate::turn::FiveTuple;
@@ -34,16 +35,24 @@ pub fn bind(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<Arc<UdpSock
 }
 
 pub async fn serve(shared: Arc<Shared>, socket: Arc<UdpSocket>, server: SocketAddr) {
-    let mut buf = vec![0u8; 65_536];
     loop {
-        let (len, client) = match socket.recv_from(&mut buf).await {
-            Ok(r) => r,
-            // ICMP port unreachable from an earlier send shows up here; keep serving.
-            Err(_) => continue,
-        };
-        let datagram = &buf[..len];
-        let now = std::time::Instant::now();
-        if shared.fast.client_to_peer(client, server, datagram, now) {
+        let drained = recv_batches(&socket, |batch, n, out| from_clients(&shared, server, batch, n, out)).await;
+        if let Err(e) = drained {
+            tracing::error!(%server, "UDP listener failed: {e}");
+            return;
+        }
+    }
+}
+
+/// Client datagrams on one listening address: ChannelData on a bound channel leaves for its
+/// peer in one batch per relayed socket; everything else goes to the core.
+fn from_clients(shared: &Shared, server: SocketAddr, batch: &mut RecvBatch, n: usize, out: &mut Outbox<'_>) {
+    let now = std::time::Instant::now();
+    for i in 0..n {
+        let Some((slot, len, client)) = batch.get(i) else { continue };
+        let datagram = &slot[HEADROOM..HEADROOM + len];
+        if let Some((relay, peer, payload_len)) = shared.fast.client_to_peer(client, server, datagram, now) {
+            out.push(relay, &datagram[4..4 + payload_len], peer);
             continue;
         }
         let ft = FiveTuple { client, server, transport: Transport::Udp };

@@ -95,3 +95,19 @@ impl Drop for RelayProcess {
         }
     }
 }
+
+/// Fetches the relay's Prometheus text from `--metrics-listen ADDR`.
+pub fn scrape(addr: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to metrics");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body
+}
+
+/// The value of one sample line (`name{labels}`) in a scrape, 0 if absent.
+pub fn metric(scrape: &str, series: &str) -> u64 {
+    scrape.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok())).unwrap_or(0)
+}
