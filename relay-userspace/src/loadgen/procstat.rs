@@ -2,6 +2,7 @@
 //! tickless guests idle time is accounted precisely while the user/system/softirq ticks miss
 //! most of the busy time (shared/docs/BENCHMARKING.md). A process's utime+stime is fine.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug)]
@@ -52,14 +53,38 @@ pub fn busy_seconds(a: &MachineSample, b: &MachineSample) -> f64 {
     (f64::from(a.cpus) * elapsed - idle).max(0.0)
 }
 
+/// Fields 14-17 of /proc/PID/stat: utime, stime, and the same for reaped children.
+fn stat_ticks(pid: u32) -> Option<[u64; 4]> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name (which may contain spaces).
+    let rest = text.get(text.rfind(')')? + 2..)?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let at = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok());
+    Some([at(11)?, at(12)?, at(13)?, at(14)?])
+}
+
 /// utime + stime of a process (all its threads) in seconds.
 pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &text[text.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / clock_ticks())
+    let t = stat_ticks(pid)?;
+    Some((t[0] + t[1]) as f64 / clock_ticks())
+}
+
+/// CPU seconds of every process except `skip`, including children they have reaped (a
+/// compiler's short-lived jobs land in their parent's cutime/cstime when they exit).
+pub fn all_processes_cpu(skip: &[u32]) -> HashMap<u32, f64> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return HashMap::new() };
+    let hz = clock_ticks();
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| !skip.contains(pid))
+        .filter_map(|pid| Some((pid, stat_ticks(pid)?.iter().sum::<u64>() as f64 / hz)))
+        .collect()
+}
+
+/// CPU the other processes used between two [`all_processes_cpu`] snapshots; processes born
+/// in between count in full.
+pub fn others_cpu_seconds(before: &HashMap<u32, f64>, after: &HashMap<u32, f64>) -> f64 {
+    after.iter().map(|(pid, &a)| (a - before.get(pid).copied().unwrap_or(0.0)).max(0.0)).sum()
 }
 
 /// The per-CPU softirq threads: network work deferred out of the sender's context lands there.
@@ -87,5 +112,10 @@ mod tests {
     fn reads_own_cpu() {
         assert!(process_cpu_seconds(std::process::id()).is_some());
         assert!(machine().is_some());
+        let me = std::process::id();
+        let all = all_processes_cpu(&[]);
+        assert!(all.contains_key(&me));
+        assert!(!all_processes_cpu(&[me]).contains_key(&me));
+        assert_eq!(others_cpu_seconds(&all, &all), 0.0);
     }
 }

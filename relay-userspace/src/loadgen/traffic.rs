@@ -4,6 +4,7 @@
 //! per flow per tick. The receiver times every echoed probe that carries this run's id. Machine
 //! and per-process CPU are sampled by the sender exactly at the measurement window's edges.
 
+use std::collections::HashMap;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -65,6 +66,11 @@ pub struct RunResult {
     /// Machine CPU no watched process was charged for: other sessions' work (noise), or kernel
     /// work done outside any process.
     pub other_cpu_s: f64,
+    /// Of that, what other processes (compilers, other sessions) used.
+    pub others_processes_cpu_s: f64,
+    /// Machine CPU minus other processes: the benchmark's own cost, kernel work in no process
+    /// (interrupts, softirq on otherwise idle CPUs, idle exits) included.
+    pub bench_machine_cpu_s: f64,
     pub rtt_p50_us: f64,
     pub rtt_p90_us: f64,
     pub rtt_p99_us: f64,
@@ -85,6 +91,7 @@ struct Sent {
     window_s: f64,
     machine_cpu_s: f64,
     process_cpu_s: Vec<(u32, f64)>,
+    others_cpu_s: f64,
 }
 
 pub fn run(flows: &[Flow], epoll: &Epoll, spec: &RunSpec) -> RunResult {
@@ -116,6 +123,8 @@ pub fn run(flows: &[Flow], epoll: &Epoll, spec: &RunSpec) -> RunResult {
         machine_cpu_s: sent.machine_cpu_s,
         watched_cpu_s: sent.process_cpu_s.iter().map(|p| p.1).sum(),
         other_cpu_s: sent.machine_cpu_s - sent.process_cpu_s.iter().map(|p| p.1).sum::<f64>(),
+        others_processes_cpu_s: sent.others_cpu_s,
+        bench_machine_cpu_s: sent.machine_cpu_s - sent.others_cpu_s,
         process_cpu_s: sent.process_cpu_s,
         rtt_p50_us: q(0.5),
         rtt_p90_us: q(0.9),
@@ -134,12 +143,14 @@ struct WindowStart {
     sent: u64,
     machine: procstat::MachineSample,
     procs: Vec<(u32, f64)>,
+    others: HashMap<u32, f64>,
 }
 
 impl WindowStart {
     fn open(now: u64, sent: u64, spec: &RunSpec, shared: &Shared) -> Option<WindowStart> {
         shared.window_open.store(now, Ordering::Relaxed);
-        Some(WindowStart { at_ns: now, sent, machine: procstat::machine()?, procs: cpu_of(&spec.watch) })
+        let others = procstat::all_processes_cpu(&spec.watch);
+        Some(WindowStart { at_ns: now, sent, machine: procstat::machine()?, procs: cpu_of(&spec.watch), others })
     }
 
     fn close(self, now: u64, sent: u64, spec: &RunSpec, out: &mut Sent) {
@@ -148,6 +159,7 @@ impl WindowStart {
         out.window_s = (now - self.at_ns) as f64 / 1e9;
         out.machine_cpu_s = procstat::busy_seconds(&self.machine, &m1);
         out.process_cpu_s = cpu_of(&spec.watch).iter().zip(&self.procs).map(|(a, b)| (a.0, a.1 - b.1)).collect();
+        out.others_cpu_s = procstat::others_cpu_seconds(&self.others, &procstat::all_processes_cpu(&spec.watch));
     }
 }
 
@@ -189,8 +201,15 @@ fn send_loop(flows: &[Flow], spec: &RunSpec, shared: &Shared) -> Sent {
     let (mut attempted, mut sent, mut cursor) = (0u64, 0u64, 0usize);
     let mut window: Option<WindowStart> = None;
     let mut window_opened = false;
-    let mut out =
-        Sent { sent: 0, refused: 0, window_sent: 0, window_s: 0.0, machine_cpu_s: 0.0, process_cpu_s: vec![] };
+    let mut out = Sent {
+        sent: 0,
+        refused: 0,
+        window_sent: 0,
+        window_s: 0.0,
+        machine_cpu_s: 0.0,
+        process_cpu_s: vec![],
+        others_cpu_s: 0.0,
+    };
     loop {
         let now = sys::mono_ns();
         if !window_opened && now >= open {

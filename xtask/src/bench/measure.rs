@@ -17,6 +17,8 @@ pub struct Step {
     pub rate: u64,
     pub size: usize,
     pub pass: bool,
+    /// Machine busy share just before the step (NaN when not sampled).
+    pub background_busy: f64,
     pub result: Value,
     pub losses: Counters,
     /// All counters that moved (packets too), for the JSON.
@@ -43,15 +45,21 @@ impl Step {
         list.iter().find(|p| p[0].as_u64() == Some(u64::from(pid))).and_then(|p| p[1].as_f64()).unwrap_or(f64::NAN)
     }
 
+    /// Machine CPU-seconds minus other processes' (other sessions, compilers) per million relayed
+    /// packets: the machine figure with the shared machine's noise taken out.
+    pub fn bench_machine_cost(&self) -> f64 {
+        num(&self.result, "bench_machine_cpu_s") / num(&self.result, "window_relayed") * 1e6
+    }
+
+    /// Share of machine busy time used by processes outside the benchmark.
+    pub fn others_share(&self) -> f64 {
+        num(&self.result, "others_processes_cpu_s") / num(&self.result, "machine_cpu_s")
+    }
+
     /// CPU-seconds of every watched process (server, peer, generator, ksoftirqd) per million
     /// relayed packets: the same work as [`Step::machine_cost`] minus whatever else the machine did.
     pub fn watched_cost(&self) -> f64 {
         num(&self.result, "watched_cpu_s") / num(&self.result, "window_relayed") * 1e6
-    }
-
-    /// Share of the machine's busy time that no watched process accounts for.
-    pub fn other_share(&self) -> f64 {
-        num(&self.result, "other_cpu_s") / num(&self.result, "machine_cpu_s")
     }
 
     pub fn process_cost(&self, pid: u32) -> f64 {
@@ -89,7 +97,7 @@ pub fn step(gen: &mut Proc, t: &Topology, rate: u64, size: usize, timing: Timing
     let pass = num(&result, "loss_ratio") < loss_limit
         && achieved >= 0.97 * rate as f64
         && result["send_refused"].as_u64() == Some(0);
-    Ok(Step { rate, size, pass, result, losses, moved })
+    Ok(Step { rate, size, pass, background_busy: f64::NAN, result, losses, moved })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -116,6 +124,21 @@ pub fn max_rate(gen: &mut Proc, t: &Topology, plan: &Plan, size: usize, names: &
         } else {
             bad = Some(s);
             break;
+        }
+    }
+    // The first step already failed: step down until something passes.
+    let mut down = rate;
+    for _ in 0..3 {
+        if good.is_some() {
+            break;
+        }
+        down /= 2;
+        let s = step(gen, t, down, size, plan.max, plan.loss_limit)?;
+        steps.push(s.clone());
+        if s.pass {
+            good = Some(s);
+        } else {
+            bad = Some(s);
         }
     }
     for _ in 0..plan.max_bisect {

@@ -169,7 +169,9 @@ fn fill(sys: System, plan: &Plan, env: &mut Env, mut server: Option<&mut Proc>, 
     names.push((gen.pid(), "generator".into()));
     for &size in &plan.sizes {
         for _ in 0..plan.fixed_reps {
-            let s = measure::step(&mut gen, &env.topo, plan.fixed_rate, size, plan.fixed, plan.loss_limit)?;
+            let background = wait_for_quiet(Duration::from_millis(plan.step_quiet_wait_ms));
+            let mut s = measure::step(&mut gen, &env.topo, plan.fixed_rate, size, plan.fixed, plan.loss_limit)?;
+            s.background_busy = background;
             r.fixed.entry(size).or_default().push(s);
             still_running(server.as_deref_mut())?;
         }
@@ -205,7 +207,7 @@ fn still_running(server: Option<&mut Proc>) -> Result<()> {
 fn wait_for_quiet(limit: Duration) -> f64 {
     let deadline = Instant::now() + limit;
     loop {
-        let busy = background_busy(Duration::from_millis(500));
+        let busy = background_busy(Duration::from_millis(300));
         if busy < 0.1 || Instant::now() >= deadline {
             return busy;
         }

@@ -31,6 +31,8 @@ pub struct Plan {
     pub alloc_time_limit_s: u64,
     /// Before each system, wait up to this long for the machine to be quiet (< 10% busy).
     pub quiet_wait_s: u64,
+    /// The same before each fixed-rate step (the cost figures), in milliseconds.
+    pub step_quiet_wait_ms: u64,
     /// Loss above this fails a step (the issue's < 0.1%).
     pub loss_limit: f64,
 }
@@ -54,6 +56,7 @@ impl Plan {
                 alloc_count: 10_000,
                 alloc_time_limit_s: 15,
                 quiet_wait_s: 5,
+                step_quiet_wait_ms: 1500,
                 loss_limit: 0.001,
             }
         } else {
@@ -73,6 +76,7 @@ impl Plan {
                 alloc_count: 10_000,
                 alloc_time_limit_s: 60,
                 quiet_wait_s: 60,
+                step_quiet_wait_ms: 20_000,
                 loss_limit: 0.001,
             }
         }

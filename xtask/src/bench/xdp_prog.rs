@@ -41,7 +41,8 @@ pub fn build(root: &Path) -> Result<Option<PathBuf>> {
     eprintln!("xtask: $ {}", crate::cmd::describe(&cmd));
     let out = cmd.output()?;
     if !out.status.success() {
-        bail!("{}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("build failed"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        bail!("{}", err.lines().find(|l| l.trim_start().starts_with("error")).unwrap_or("build failed"));
     }
     let exe = String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
         let v: serde_json::Value = serde_json::from_str(l).ok()?;
