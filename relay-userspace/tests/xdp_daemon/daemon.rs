@@ -25,7 +25,8 @@ pub const METRICS: &str = "127.0.0.1:9641";
 pub struct Daemon<'lab> {
     process: Option<RelayProcess>,
     ns: &'lab Netns,
-    _lock: File,
+    /// `None` only while being handed to the next daemon by [`Daemon::restart`].
+    lock: Option<File>,
 }
 
 fn pin_dir() -> &'static Path {
@@ -65,7 +66,10 @@ impl<'lab> Daemon<'lab> {
     /// Starts `relay serve ARGS --xdp native` in `ns` (a thread that entered the namespace
     /// spawns it, so only the network namespace differs: bpffs and /sys stay the host's).
     pub fn start(ns: &'lab Netns, args: &[&str]) -> Daemon<'lab> {
-        let lock = lock();
+        Daemon::start_locked(ns, args, lock())
+    }
+
+    fn start_locked(ns: &'lab Netns, args: &[&str], lock: File) -> Daemon<'lab> {
         let deadline = Instant::now() + WAIT_FOR_PINS;
         while pins_in_use() {
             assert!(
@@ -78,7 +82,17 @@ impl<'lab> Daemon<'lab> {
         let mut full = vec!["--xdp", "native", "--metrics-listen", METRICS, "--no-tcp", "--no-tls"];
         full.extend_from_slice(args);
         let process = ns.run(|| RelayProcess::start(&full));
-        Daemon { process: Some(process), ns, _lock: lock }
+        Daemon { process: Some(process), ns, lock: Some(lock) }
+    }
+
+    /// Reaps this daemon (however it ended) without touching its pins, and starts a new one
+    /// under the same lock: what a service manager does after a crash.
+    pub fn restart(mut self, args: &[&str]) -> Daemon<'lab> {
+        if let Some(process) = self.process.take() {
+            process.stop();
+        }
+        let lock = self.lock.take().expect("held until drop");
+        Daemon::start_locked(self.ns, args, lock)
     }
 
     pub fn log(&self) -> String {
@@ -113,6 +127,20 @@ impl<'lab> Daemon<'lab> {
         })
     }
 
+    /// SIGSTOP until the guard drops (SIGCONT, also on panic): the daemon can neither relay
+    /// nor change the maps meanwhile.
+    pub fn pause(&self) -> Paused {
+        let pid = self.process.as_ref().expect("running").pid();
+        signal(pid, libc::SIGSTOP);
+        Paused(pid)
+    }
+
+    /// SIGKILL, as a crash: no clean-up code of the daemon runs.
+    pub fn crash(&self) {
+        let pid = self.process.as_ref().expect("running").pid();
+        signal(pid, libc::SIGKILL);
+    }
+
     /// SIGTERM; the daemon must exit 0 and remove its pins (clean shutdown).
     pub fn stop(mut self) {
         let process = self.process.take().expect("running");
@@ -133,4 +161,20 @@ impl Drop for Daemon<'_> {
             }
         }
     }
+}
+
+/// A stopped daemon; continued on drop.
+pub struct Paused(u32);
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our child's PID; no assertion here, this may run while unwinding.
+        unsafe { libc::kill(self.0 as i32, libc::SIGCONT) };
+    }
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) on the PID of a child this process spawned and has not reaped.
+    let rc = unsafe { libc::kill(pid as i32, sig) };
+    assert_eq!(rc, 0, "kill({pid}, {sig}): {}", std::io::Error::last_os_error());
 }
