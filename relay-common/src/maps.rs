@@ -13,7 +13,8 @@ pub const ROUTE_CACHE_NS: u64 = 1_000_000_000;
 pub struct RouteCache {
     pub smac: [u8; 6],
     pub dmac: [u8; 6],
-    /// Egress interface.
+    /// Egress interface; [`ROUTE_LOCAL`] when the destination is an address of this host
+    /// (a client->peer hairpin candidate).
     pub ifindex: u32,
     /// Ingress interface the lookup was made for.
     pub ingress: u32,
@@ -23,6 +24,9 @@ pub struct RouteCache {
     /// CLOCK_MONOTONIC ns of the lookup; 0 = nothing cached.
     pub checked_ns: u64,
 }
+
+/// [`RouteCache::ifindex`] of a destination the FIB calls local (no interface has index 0).
+pub const ROUTE_LOCAL: u32 = 0;
 
 /// Index of a binding's cached route: two per stats slot, client->peer first.
 pub const fn route_slot(stats_slot: u32, client_to_peer: bool) -> u32 {

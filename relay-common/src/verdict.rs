@@ -15,57 +15,66 @@ pub enum Verdict {
     ForwardedP2cV4 = 2,
     /// UDP from a peer, forwarded to the client as ChannelData over IPv6.
     ForwardedP2cV6 = 3,
+    /// ChannelData from a client whose peer is another allocation's relayed address on this
+    /// server (both ends of a call on one relay): forwarded straight to that allocation's
+    /// client as ChannelData, over IPv4.
+    ForwardedHairpinV4 = 4,
+    /// As [`Verdict::ForwardedHairpinV4`], over IPv6.
+    ForwardedHairpinV6 = 5,
     /// Not IPv4 or IPv6 (ARP, LLDP, ...).
-    NotIp = 4,
+    NotIp = 6,
     /// IP but not UDP (TCP, ICMP, ...): TCP/TLS TURN stays in userspace.
-    NotUdp = 5,
+    NotUdp = 7,
     /// 802.1Q / 802.1ad tagged frame.
-    Vlan = 6,
+    Vlan = 8,
     /// IPv4 header with options (IHL > 5).
-    IpOptions = 7,
+    IpOptions = 9,
     /// IPv4 fragment (MF set or offset non-zero) or IPv6 fragment header.
-    Fragment = 8,
+    Fragment = 10,
     /// IPv6 extension header before UDP.
-    Ipv6ExtHeader = 9,
+    Ipv6ExtHeader = 11,
     /// Frame shorter than its headers, or IP/UDP lengths inconsistent with the frame.
-    Malformed = 10,
+    Malformed = 12,
     /// TTL / hop limit <= 1: the stack generates the ICMP time-exceeded.
-    TtlExpired = 11,
+    TtlExpired = 13,
     /// Client-port traffic that is not ChannelData (STUN requests, indications).
-    NotChannelData = 12,
+    NotChannelData = 14,
     /// Channel number outside 0x4000-0x4FFF (RFC 8656 §12).
-    BadChannel = 13,
+    BadChannel = 15,
     /// ChannelData length disagrees with the UDP length beyond 0-3 padding bytes.
-    LengthMismatch = 14,
+    LengthMismatch = 16,
     /// The rewritten packet would exceed the egress MTU.
-    MtuExceeded = 15,
+    MtuExceeded = 17,
     /// ChannelData with no client->peer binding.
-    C2pMiss = 16,
+    C2pMiss = 18,
     /// Other UDP with no peer->client binding.
-    P2cMiss = 17,
+    P2cMiss = 19,
+    /// ChannelData whose peer is an address of this host (the FIB says local) but no
+    /// peer->client binding of ours answers for it: the stack delivers it and the daemon relays.
+    HairpinMiss = 20,
     /// Binding found but past its expiry.
-    Expired = 18,
+    Expired = 21,
     /// `bpf_fib_lookup` found no route (or another failure).
-    FibFailed = 19,
+    FibFailed = 22,
     /// `bpf_fib_lookup` found a route but no neighbour entry; the stack resolves it.
-    FibNoNeighbour = 20,
+    FibNoNeighbour = 23,
     /// IP forwarding is disabled on the ingress interface, which `bpf_fib_lookup` requires.
-    FibForwardingDisabled = 21,
+    FibForwardingDisabled = 24,
     /// Client and peer legs use different IP families: relayed in userspace.
-    MixedFamily = 22,
+    MixedFamily = 25,
     /// The egress interface is not in the redirect devmap (not attached by the daemon).
-    NoDevmapEntry = 23,
+    NoDevmapEntry = 26,
     /// IPv6 UDP with a zero checksum (forbidden by RFC 8200 §8.1).
-    Ipv6ZeroChecksum = 24,
+    Ipv6ZeroChecksum = 27,
     /// `bpf_xdp_adjust_head/tail` refused; the packet was not modified.
-    AdjustFailed = 25,
+    AdjustFailed = 28,
     /// Failed after the packet was rewritten (should never happen): dropped.
-    Aborted = 26,
+    Aborted = 29,
 }
 
 impl Verdict {
     /// Number of verdict slots (size of the per-CPU array).
-    pub const COUNT: u32 = 27;
+    pub const COUNT: u32 = 30;
 
     /// Every verdict, in slot order.
     pub const ALL: [Verdict; Verdict::COUNT as usize] = [
@@ -73,6 +82,8 @@ impl Verdict {
         Verdict::ForwardedC2pV6,
         Verdict::ForwardedP2cV4,
         Verdict::ForwardedP2cV6,
+        Verdict::ForwardedHairpinV4,
+        Verdict::ForwardedHairpinV6,
         Verdict::NotIp,
         Verdict::NotUdp,
         Verdict::Vlan,
@@ -87,6 +98,7 @@ impl Verdict {
         Verdict::MtuExceeded,
         Verdict::C2pMiss,
         Verdict::P2cMiss,
+        Verdict::HairpinMiss,
         Verdict::Expired,
         Verdict::FibFailed,
         Verdict::FibNoNeighbour,
@@ -105,6 +117,8 @@ impl Verdict {
             Verdict::ForwardedC2pV6 => "forwarded_c2p_v6",
             Verdict::ForwardedP2cV4 => "forwarded_p2c_v4",
             Verdict::ForwardedP2cV6 => "forwarded_p2c_v6",
+            Verdict::ForwardedHairpinV4 => "forwarded_hairpin_v4",
+            Verdict::ForwardedHairpinV6 => "forwarded_hairpin_v6",
             Verdict::NotIp => "pass_not_ip",
             Verdict::NotUdp => "pass_not_udp",
             Verdict::Vlan => "pass_vlan",
@@ -119,6 +133,7 @@ impl Verdict {
             Verdict::MtuExceeded => "pass_mtu_exceeded",
             Verdict::C2pMiss => "pass_c2p_miss",
             Verdict::P2cMiss => "pass_p2c_miss",
+            Verdict::HairpinMiss => "pass_hairpin_miss",
             Verdict::Expired => "pass_expired",
             Verdict::FibFailed => "pass_fib_failed",
             Verdict::FibNoNeighbour => "pass_fib_no_neighbour",
@@ -131,9 +146,9 @@ impl Verdict {
         }
     }
 
-    /// True for the four forwarded slots.
+    /// True for the forwarded slots (client->peer, peer->client, hairpin; both families).
     pub const fn is_forwarded(self) -> bool {
-        (self as u32) < 4
+        (self as u32) <= Verdict::ForwardedHairpinV6 as u32
     }
 }
 

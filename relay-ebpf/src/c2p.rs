@@ -8,6 +8,7 @@ use aya_ebpf::{
 use relay_common::{route_slot, C2pKey, C2pValue, Verdict, CHANNEL_MAX, CHANNEL_MIN, FAMILY_V4};
 
 use crate::{
+    hairpin,
     maps::{count_channel, Scratch, C2P},
     parse::Parsed,
     ptr::{be16, read_at, UDP_LEN},
@@ -18,11 +19,18 @@ use crate::{
 /// Bound for variable packet offsets the verifier must see (no single-buffer frame is larger).
 const MAX_PAYLOAD: usize = 0x3fff;
 
-/// Separate BPF function (own 512-byte stack frame); returns [`crate::pack`]ed results.
+/// Separate BPF function (own stack frame); returns [`crate::pack`]ed results, or
+/// [`HAIRPIN`] when the peer is local and `s.hairpin` says what to try.
 #[inline(never)]
 pub fn forward(ctx: &XdpContext, s: &mut Scratch) -> u64 {
-    crate::pack(forward_inner(ctx, s))
+    match forward_inner(ctx, s) {
+        Err(Verdict::HairpinMiss) => HAIRPIN,
+        r => crate::pack(r),
+    }
 }
+
+/// [`forward`]'s answer when the caller should run [`hairpin::forward`].
+pub const HAIRPIN: u64 = u64::MAX;
 
 #[inline(always)]
 fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Verdict> {
@@ -80,7 +88,15 @@ fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Ve
         tos,
         flowinfo,
     };
-    let route = lookup(ctx, &flow, route_slot(v.stats_slot, true), now)?;
+    let route = match lookup(ctx, &flow, route_slot(v.stats_slot, true), now) {
+        // The peer is on this host: perhaps another allocation's relayed address. The caller
+        // runs the hairpin from a fresh frame (the BPF stack is 512 bytes for the whole chain).
+        Err(Verdict::HairpinMiss) => {
+            hairpin::Pending::start(s, v, channel, len as u16, pad as u16, now);
+            return Err(Verdict::HairpinMiss);
+        }
+        r => r?,
+    };
     let pad_words = pad_contribution(ctx, p, len, pad)?;
     let t = Target {
         src: &v.relay_addr,
@@ -127,7 +143,7 @@ pub fn tos_flow(ctx: &XdpContext, p: &Parsed) -> (u8, [u8; 4]) {
 /// addition is associative). Read with `bpf_xdp_load_bytes`: a variable packet offset is not
 /// something the verifier can bound through a plain pointer.
 #[inline(always)]
-fn pad_contribution(ctx: &XdpContext, p: &Parsed, len: usize, pad: usize) -> Result<[u16; 3], Verdict> {
+pub fn pad_contribution(ctx: &XdpContext, p: &Parsed, len: usize, pad: usize) -> Result<[u16; 3], Verdict> {
     let mut bytes = [0u8; 4];
     let off = (p.l4_off() + UDP_LEN + 4 + (len & MAX_PAYLOAD)) as u32;
     let buf = bytes.as_mut_ptr().cast();

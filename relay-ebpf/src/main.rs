@@ -10,6 +10,7 @@
 
 mod c2p;
 mod csum;
+mod hairpin;
 mod maps;
 mod p2c;
 mod parse;
@@ -27,7 +28,10 @@ pub fn relay_xdp(ctx: XdpContext) -> u32 {
         // Cannot happen (a one-entry per-CPU array always has slot 0); pass untouched.
         None => pack(Err(Verdict::AdjustFailed)),
         Some(s) => match parse::parse(&ctx, &mut s.parsed) {
-            Ok(()) if maps::is_listen_port(s.parsed.dport) => c2p::forward(&ctx, s),
+            Ok(()) if maps::is_listen_port(s.parsed.dport) => match c2p::forward(&ctx, s) {
+                c2p::HAIRPIN => hairpin::forward(&ctx, s),
+                r => r,
+            },
             Ok(()) => p2c::forward(&ctx, s),
             Err(reason) => pack(Err(reason)),
         },

@@ -1,6 +1,7 @@
 //! The program's maps (names from `relay_common::map_names`; the daemon pins them).
 
 use crate::{
+    hairpin,
     parse::Parsed,
     ptr::{V4Frame, V6Frame},
 };
@@ -80,6 +81,8 @@ pub struct Scratch {
     pub parsed: Parsed,
     pub c2p_key: C2pKey,
     pub p2c_key: P2cKey,
+    /// Set by client->peer when the peer is local; read by the hairpin.
+    pub hairpin: hairpin::Pending,
     pub v4: V4Frame,
     pub v6: V6Frame,
 }

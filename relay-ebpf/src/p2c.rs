@@ -61,7 +61,11 @@ fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Ve
         tos,
         flowinfo,
     };
-    let route = lookup(ctx, &flow, route_slot(v.stats_slot, false), now)?;
+    let route = lookup(ctx, &flow, route_slot(v.stats_slot, false), now).map_err(|e| match e {
+        // A client on this host: no hairpin in this direction, the stack delivers it.
+        Verdict::HairpinMiss => Verdict::FibFailed,
+        e => e,
+    })?;
     let t = Target {
         src: &v.server_addr,
         dst: &v.client_addr,

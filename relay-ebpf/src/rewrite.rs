@@ -31,11 +31,12 @@ pub struct Delta {
     pub sub: [u16; 5],
     /// Words added to the payload (ChannelData header).
     pub add: [u16; 2],
-    /// `bpf_xdp_adjust_head` delta: +4 strips the ChannelData header, -4 makes room for it.
+    /// `bpf_xdp_adjust_head` delta: +4 strips the ChannelData header, -4 makes room for it,
+    /// 0 keeps it (hairpin: only the channel number changes).
     pub head: i32,
     /// Bytes to trim from the end (Ethernet trailer, ChannelData padding).
     pub tail: usize,
-    /// ChannelData header to write after the UDP header when `head` < 0.
+    /// ChannelData header to write after the UDP header when `head` <= 0.
     pub chdata: [u8; 4],
 }
 
@@ -134,7 +135,7 @@ fn try_v6(ctx: &XdpContext, p: &Parsed, t: &Target, d: &Delta, f: &mut V6Frame) 
 
 #[inline(always)]
 fn write_chdata(ctx: &XdpContext, p: &Parsed, d: &Delta) -> Result<(), Verdict> {
-    if d.head < 0 {
+    if d.head <= 0 {
         write_at(ctx, p.l4_off() + UDP_LEN, d.chdata).ok_or(Verdict::Aborted)?;
     }
     Ok(())
@@ -148,6 +149,9 @@ fn resize(ctx: &XdpContext, d: &Delta) -> Result<(), Verdict> {
         if unsafe { bpf_xdp_adjust_tail(ctx.ctx.cast(), -(d.tail as i32)) } != 0 {
             return Err(Verdict::AdjustFailed);
         }
+    }
+    if d.head == 0 {
+        return Ok(());
     }
     // SAFETY: as above; XDP guarantees 256 bytes of headroom for the 4-byte grow.
     if unsafe { bpf_xdp_adjust_head(ctx.ctx.cast(), d.head) } != 0 {

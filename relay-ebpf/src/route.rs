@@ -5,7 +5,7 @@ use aya_ebpf::{
     helpers::generated::bpf_fib_lookup,
     programs::XdpContext,
 };
-use relay_common::{RouteCache, Verdict, FAMILY_V4, ROUTE_CACHE_NS};
+use relay_common::{RouteCache, Verdict, FAMILY_V4, ROUTE_CACHE_NS, ROUTE_LOCAL};
 
 use crate::maps::{DEVMAP, ROUTES};
 
@@ -14,6 +14,7 @@ const AF_INET6: u8 = 10;
 
 // BPF_FIB_LKUP_RET_* (include/uapi/linux/bpf.h).
 const FIB_SUCCESS: i64 = 0;
+const FIB_NOT_FWDED: i64 = 4;
 const FIB_FWD_DISABLED: i64 = 5;
 const FIB_NO_NEIGH: i64 = 7;
 const FIB_FRAG_NEEDED: i64 = 8;
@@ -54,7 +55,8 @@ fn words(a: &[u8; 16]) -> [u32; 4] {
 /// Where the rewritten packet goes: the binding's cached FIB result when it is younger than
 /// `ROUTE_CACHE_NS`, was made for this ingress interface and accepted a packet at least this
 /// large; otherwise a fresh `bpf_fib_lookup`, cached on success. Any failure is a pass reason
-/// and the packet is still untouched.
+/// and the packet is still untouched. A destination on this host is cached too and reported as
+/// [`Verdict::HairpinMiss`]: client->peer tries a hairpin then, peer->client passes.
 #[inline(always)]
 pub fn lookup(ctx: &XdpContext, flow: &Flow, route_slot: u32, now: u64) -> Result<Route, Verdict> {
     let ingress = ctx.ingress_ifindex() as u32;
@@ -77,13 +79,17 @@ pub fn lookup(ctx: &XdpContext, flow: &Flow, route_slot: u32, now: u64) -> Resul
                 dmac: route.dmac,
                 ifindex: route.ifindex,
                 ingress,
-                max_len: flow.tot_len,
+                // Locality does not depend on the size.
+                max_len: if route.ifindex == ROUTE_LOCAL { u16::MAX } else { flow.tot_len },
                 _pad: [0; 2],
                 checked_ns: now,
             };
             // SAFETY: as above.
             unsafe { *c = entry };
         }
+    }
+    if route.ifindex == ROUTE_LOCAL {
+        return Err(Verdict::HairpinMiss);
     }
     route.action = if route.ifindex == ingress {
         xdp_action::XDP_TX
@@ -136,6 +142,9 @@ fn try_lookup(ctx: &XdpContext, flow: &Flow) -> Result<Route, Verdict> {
     let rc = unsafe { bpf_fib_lookup(ctx.ctx.cast(), &mut p, core::mem::size_of::<FibParams>() as i32, 0) };
     match rc {
         FIB_SUCCESS => {}
+        // Not forwarded: a local destination (also no route at all, or broadcast): marked for
+        // the cache; the caller tells these apart.
+        FIB_NOT_FWDED => return Ok(Route { smac: [0; 6], dmac: [0; 6], ifindex: ROUTE_LOCAL, action: 0 }),
         FIB_FRAG_NEEDED => return Err(Verdict::MtuExceeded),
         FIB_NO_NEIGH => return Err(Verdict::FibNoNeighbour),
         FIB_FWD_DISABLED => return Err(Verdict::FibForwardingDisabled),

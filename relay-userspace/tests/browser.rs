@@ -61,8 +61,6 @@ fn clinic_connects_over_turn_udp() {
 /// use the same relay, so each allocation's peer is the relay's own relayed address: the XDP
 /// program has to hairpin (client A's ChannelData straight out as client B's ChannelData).
 #[test]
-#[ignore = "fails: the XDP program passes relay-to-own-address (hairpin) traffic to userspace; \
-            run with --include-ignored"]
 fn clinic_udp_media_takes_the_xdp_path() {
     let out = scenario::run(&CLINIC_UDP);
     let status = out.server.xdp("status");

@@ -194,3 +194,49 @@ fn start_reports_mode_and_falls_back_to_off_with_a_reason() {
     let auto = lab.relay.run(|| xdp::start(&config(XdpMode::Auto, &["r0", "r1"])).expect("auto"));
     assert_eq!(auto.summary, "xdp: native on r0, native on r1");
 }
+
+/// Both clients of a call on this relay (client A's peer is B's relayed address and the other
+/// way round): A's ChannelData reaches B as B's ChannelData, turned around by XDP on r0 alone
+/// (nothing listens in the relay namespace, so only the fast path can deliver it).
+#[test]
+fn hairpin_between_two_allocations_of_this_relay() {
+    let lab = RelayLab::new("hp");
+    lab.client.tx_checksum_off("c0");
+    lab.client.gro_on("c0");
+    let pins = PinDir::new("hp");
+    let offload = load_attached(&lab, &pins, &["r0"]);
+    // XDP_TX on a veth only wakes the other end if that end runs XDP too: a second, private
+    // instance of the program (no bindings, so it passes everything) is the stub.
+    let _stub = lab.client.run(|| {
+        let stub = XdpOffload::load(&XdpConfig { mode: XdpMode::Native, pin_dir: None, ..XdpConfig::default() })
+            .expect("load the stub");
+        stub.attach("c0", XdpMode::Native).expect("attach the stub to c0");
+        stub
+    });
+    for (a_client, b_client, server, a_relay, b_relay) in [
+        ("10.0.1.2:40010", "10.0.1.2:40011", "10.0.1.1:3478", "10.0.2.1:50010", "10.0.2.1:50011"),
+        ("[fd00:1::2]:40010", "[fd00:1::2]:40011", "[fd00:1::1]:3478", "[fd00:2::1]:50010", "[fd00:2::1]:50011"),
+    ] {
+        let a = binding(a_client, server, 0x4010, b_relay, a_relay);
+        let b = binding(b_client, server, 0x4011, a_relay, b_relay);
+        offload.upsert(&a).expect("install A");
+        offload.upsert(&b).expect("install B");
+        let sock_a = socket_in(&lab.client, a_client);
+        let sock_b = socket_in(&lab.client, b_client);
+        let payload: Vec<u8> = (0..123u8).collect();
+        sock_a.send_to(&channel_data(0x4010, &payload, &[]), sa(server)).expect("A sends");
+        let mut buf = [0u8; 2048];
+        let (n, from) = sock_b.recv_from(&mut buf).expect("B receives A's data as its ChannelData");
+        assert_eq!(from, sa(server), "B sees the server address as source");
+        assert_eq!(&buf[..n], &channel_data(0x4011, &payload, &[])[..], "B's channel, payload intact");
+        sock_b.send_to(&channel_data(0x4011, b"back", &[]), sa(server)).expect("B sends");
+        let (n, _) = sock_a.recv_from(&mut buf).expect("A receives B's reply");
+        assert_eq!(&buf[..n], &channel_data(0x4010, b"back", &[])[..]);
+    }
+    let status = xdp::read_status(&pins.0).expect("read pinned maps");
+    assert_eq!(verdict(&status, Verdict::ForwardedHairpinV4), 2);
+    assert_eq!(verdict(&status, Verdict::ForwardedHairpinV6), 2);
+    let mut text = Vec::new();
+    xdp::print_status(&pins.0, &mut text).expect("print status");
+    assert!(String::from_utf8_lossy(&text).contains("forwarded_hairpin_v4"));
+}

@@ -216,8 +216,59 @@ fn rows() -> Vec<Row> {
         verdict: Verdict::ForwardedP2cV4,
         output: Some(o.frame(C0_MAC, R0_MAC)),
     });
+    hairpin_rows(&mut rows);
     negative_rows(&mut rows);
     rows
+}
+
+/// Client A (10.0.1.2:40010, relayed 10.0.2.1:50010) and client B (10.0.1.3:40011, relayed
+/// 10.0.2.1:50011) talk through the same relay: each one's peer is the other's relayed address.
+/// A's ChannelData leaves as B's ChannelData, sent from the server address straight to B.
+fn hairpin_rows(rows: &mut Vec<Row>) {
+    let i = c2p_in("10.0.1.2:40010", "10.0.1.1:3478", 0x4010, DATA, &[]);
+    let mut o = Udp::new(sa("10.0.1.1:3478"), sa("10.0.1.3:40011"), &channel_data(0x4011, DATA, &[]));
+    o.ttl = 63;
+    rows.push(Row {
+        name: "hairpin v4 (peer is another allocation's relayed address)",
+        ingress: "r0",
+        input: i.frame(R0_MAC, C0_MAC),
+        action: XDP_TX,
+        verdict: Verdict::ForwardedHairpinV4,
+        output: Some(o.frame(ONLINK_MAC, R0_MAC)),
+    });
+    let i = c2p_in("[fd00:1::2]:40010", "[fd00:1::1]:3478", 0x4010, DATA, &[]);
+    let mut o = Udp::new(sa("[fd00:1::1]:3478"), sa("[fd00:1::3]:40011"), &channel_data(0x4011, DATA, &[]));
+    o.ttl = 63;
+    rows.push(Row {
+        name: "hairpin v6",
+        ingress: "r0",
+        input: i.frame(R0_MAC, C0_MAC),
+        action: XDP_TX,
+        verdict: Verdict::ForwardedHairpinV6,
+        output: Some(o.frame(ONLINK_MAC, R0_MAC)),
+    });
+    // Padding and the Ethernet trailer are trimmed; the data length field stays.
+    let odd = &DATA[..5];
+    let i = c2p_in("10.0.1.2:40010", "10.0.1.1:3478", 0x4010, odd, &[0xde, 0xad, 0xbe]);
+    let mut input = i.frame(R0_MAC, C0_MAC);
+    input.resize(70, 0x77);
+    let mut o = Udp::new(sa("10.0.1.1:3478"), sa("10.0.1.3:40011"), &channel_data(0x4011, odd, &[]));
+    o.ttl = 63;
+    rows.push(Row {
+        name: "hairpin v4 padding and trailer trimmed",
+        ingress: "r0",
+        input,
+        action: XDP_TX,
+        verdict: Verdict::ForwardedHairpinV4,
+        output: Some(o.frame(ONLINK_MAC, R0_MAC)),
+    });
+    let miss = c2p_in("10.0.1.2:40012", "10.0.1.1:3478", 0x4012, DATA, &[]);
+    rows.push(pass(
+        "hairpin miss (local peer, no binding back)",
+        "r0",
+        miss.frame(R0_MAC, C0_MAC),
+        Verdict::HairpinMiss,
+    ));
 }
 
 fn negative_rows(rows: &mut Vec<Row>) {
@@ -303,6 +354,12 @@ fn bindings() -> Vec<ChannelBinding> {
         binding("10.0.1.2:40005", 0x4005, "10.0.2.9:60005", "10.0.2.1:50005", 600),
         binding("10.0.1.2:40006", 0x4006, "203.0.113.5:60006", "10.0.2.1:50006", 600),
         binding("10.0.1.2:40007", 0x4007, "10.0.3.2:60007", "10.0.3.1:50007", 600),
+        // Hairpin pairs (see hairpin_rows) and a local peer nobody relays for.
+        binding("10.0.1.2:40010", 0x4010, "10.0.2.1:50011", "10.0.2.1:50010", 600),
+        binding("10.0.1.3:40011", 0x4011, "10.0.2.1:50010", "10.0.2.1:50011", 600),
+        binding("[fd00:1::2]:40010", 0x4010, "[fd00:2::1]:50011", "[fd00:2::1]:50010", 600),
+        binding("[fd00:1::3]:40011", 0x4011, "[fd00:2::1]:50010", "[fd00:2::1]:50011", 600),
+        binding("10.0.1.2:40012", 0x4012, "10.0.2.1:50099", "10.0.2.1:50012", 600),
     ]
 }
 
@@ -388,6 +445,36 @@ fn channel_counters_count_forwarded_packets_and_payload_bytes() {
     assert_eq!(out.action, XDP_PASS);
     assert_eq!(out.packet, c2p);
     assert!(offload.counters(&b).is_none());
+}
+
+#[test]
+fn hairpin_counts_both_bindings_and_stops_when_the_reverse_binding_goes() {
+    let lab = RelayLab::new("hp");
+    let offload = load(&lab);
+    let a = binding("10.0.1.2:40010", 0x4010, "10.0.2.1:50011", "10.0.2.1:50010", 600);
+    let b = binding("10.0.1.3:40011", 0x4011, "10.0.2.1:50010", "10.0.2.1:50011", 600);
+    offload.upsert(&a).expect("install A");
+    offload.upsert(&b).expect("install B");
+    let r0 = lab.relay.ifindex("r0");
+    let frame = c2p_in("10.0.1.2:40010", "10.0.1.1:3478", 0x4010, DATA, &[]).frame(R0_MAC, C0_MAC);
+    lab.relay.run(|| {
+        for _ in 0..2 {
+            assert_eq!(offload.test_run(&frame, r0, 1).expect("run").action, XDP_TX);
+        }
+    });
+    let ca = offload.counters(&a).expect("A counters");
+    let cb = offload.counters(&b).expect("B counters");
+    // A relayed to its peer, B relayed to its client: both allocations are billed.
+    assert_eq!((ca.client_to_peer_packets, ca.client_to_peer_bytes), (2, 2 * DATA.len() as u64));
+    assert_eq!((ca.peer_to_client_packets, cb.client_to_peer_packets), (0, 0));
+    assert_eq!((cb.peer_to_client_packets, cb.peer_to_client_bytes), (2, 2 * DATA.len() as u64));
+    // Without B's binding the datagram goes up to the stack untouched (the daemon relays it).
+    offload.remove(&b).expect("remove B");
+    let out = lab.relay.run(|| offload.test_run(&frame, r0, 1).expect("run"));
+    assert_eq!((out.action, &out.packet), (XDP_PASS, &frame));
+    let counters = offload.verdict_counters().expect("verdicts");
+    assert_eq!(counters[Verdict::ForwardedHairpinV4 as usize], (Verdict::ForwardedHairpinV4, 2));
+    assert_eq!(counters[Verdict::HairpinMiss as usize], (Verdict::HairpinMiss, 1));
 }
 
 #[test]

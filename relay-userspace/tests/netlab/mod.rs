@@ -31,6 +31,7 @@ pub struct Lab {
     pub relay: Site,
     pub router: Ns,
     names: Vec<String>,
+    _xdp_stub: Option<relay::offload::xdp::XdpOffload>,
 }
 
 impl Lab {
@@ -64,6 +65,9 @@ impl Lab {
             ns.run(&["ip", "addr", "add", &format!("{ip}/24"), "dev", "eth0"]);
             ns.link_up("eth0");
             ns.link_up("lo");
+            // Full checksums on the wire, as from a real NIC: a veth otherwise hands on partial
+            // ones (CHECKSUM_PARTIAL), which the relay's XDP checksum updates cannot fix up.
+            ns.run(&["ethtool", "-K", "eth0", "tx", "off"]);
             ns.run(&["ip", "route", "add", "default", "via", &gateway.to_string()]);
             Site { ns, ip, gateway }
         };
@@ -74,8 +78,9 @@ impl Lab {
         // host whose XDP program forwards packets must have IPv4 forwarding on.
         relay.ns.sysctl("net.ipv4.ip_forward", "1");
         firewall::install_hospital(&patient.ns);
+        let _xdp_stub = xdp_stub(&router, "r3");
         guard.0.clear();
-        Lab { patient, clinic, relay, router, names }
+        Lab { patient, clinic, relay, router, names, _xdp_stub }
     }
 
     /// The patient firewall's counters (`nft` named counters), by name.
@@ -88,6 +93,28 @@ impl Drop for Lab {
     fn drop(&mut self) {
         delete_namespaces(&self.names);
     }
+}
+
+/// XDP_TX on a veth wakes the other end only if that end runs an XDP program too
+/// (drivers/net/veth.c, veth_xdp_flush); a physical NIC needs nothing of the kind. The relay's
+/// XDP program sends hairpinned media (both browsers on this relay) back out of the interface
+/// it came in on, so the router's end of the relay link gets a pass-everything stub: a private
+/// instance of the relay's own program, without bindings. None where XDP cannot load (the
+/// relay then runs without XDP as well).
+fn xdp_stub(router: &Ns, dev: &str) -> Option<relay::offload::xdp::XdpOffload> {
+    use relay::offload::xdp::{XdpConfig, XdpMode, XdpOffload};
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            router.enter_current_thread();
+            let config = XdpConfig { mode: XdpMode::Native, pin_dir: None, ..XdpConfig::default() };
+            let stub = XdpOffload::load(&config).ok()?;
+            stub.attach(dev, XdpMode::Native).ok()?;
+            Some(stub)
+        })
+        .join()
+        .ok()
+        .flatten()
+    })
 }
 
 struct Cleanup(Vec<String>);

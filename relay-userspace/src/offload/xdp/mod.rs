@@ -5,7 +5,9 @@
 //! # For network engineers: inspecting the fast path
 //! - `relay xdp status` ([`print_status`]): attached interfaces and mode, listening ports,
 //!   binding counts, and one packet counter per verdict summed over CPUs. `forwarded_*` went
-//!   through the kernel; every `pass_*` names why a packet went to the normal stack instead
+//!   through the kernel (`forwarded_hairpin_*`: ChannelData from one client of this relay
+//!   turned straight into ChannelData for another, when a client's peer is another
+//!   allocation's relayed address here); every `pass_*` names why a packet went to the normal stack instead
 //!   (the daemon may still relay it in userspace); `drop_aborted` should stay 0.
 //! - `relay xdp channels` ([`print_channels`]): each installed binding with its
 //!   packet/byte counters (bytes are ChannelData payload bytes) and time to expiry.
