@@ -27,6 +27,8 @@ pub struct Daemon<'lab> {
     ns: &'lab Netns,
     /// `None` only while being handed to the next daemon by [`Daemon::restart`].
     lock: Option<File>,
+    /// Kernel id of the verdict map this daemon pinned: tells our pins from another daemon's.
+    pinned_id: u32,
 }
 
 fn pin_dir() -> &'static Path {
@@ -82,7 +84,11 @@ impl<'lab> Daemon<'lab> {
         let mut full = vec!["--xdp", "native", "--metrics-listen", METRICS, "--no-tcp", "--no-tls"];
         full.extend_from_slice(args);
         let process = ns.run(|| RelayProcess::start(&full));
-        Daemon { process: Some(process), ns, lock: Some(lock) }
+        let pinned_id = pinned_verdict_map().unwrap_or_else(|| panic!("no pins after start:\n{}", process.log()));
+        let prog = attached_prog(ns, "r0");
+        let ours = loaded_program_maps(prog).contains(&pinned_id);
+        assert!(ours, "{} is not our daemon's right after start{}", relay_common::PIN_DIR, others(process.pid()));
+        Daemon { process: Some(process), ns, lock: Some(lock), pinned_id }
     }
 
     /// Reaps this daemon (however it ended) without touching its pins, and starts a new one
@@ -99,8 +105,22 @@ impl<'lab> Daemon<'lab> {
         self.process.as_ref().map(RelayProcess::log).unwrap_or_default()
     }
 
+    /// Panics when the pins were replaced by a daemon this test does not control (the pin
+    /// path is host-wide and not every XDP daemon takes [`LOCK_FILE`]).
+    fn assert_pins_ours(&self) {
+        let pid = self.process.as_ref().map_or(0, RelayProcess::pid);
+        assert_eq!(
+            pinned_verdict_map(),
+            Some(self.pinned_id),
+            "another daemon replaced or removed {} while this test ran; counters are not ours{}",
+            relay_common::PIN_DIR,
+            others(pid)
+        );
+    }
+
     /// `relay xdp status|channels` run in the relay namespace, as an operator would.
     pub fn xdp(&self, what: &str) -> String {
+        self.assert_pins_ours();
         let out = self
             .ns
             .run(|| Command::new(env!("CARGO_BIN_EXE_relay")).args(["xdp", what]).output().expect("run relay xdp"));
@@ -112,6 +132,7 @@ impl<'lab> Daemon<'lab> {
             String::from_utf8_lossy(&out.stderr),
             self.log()
         );
+        self.assert_pins_ours();
         text
     }
 
@@ -147,19 +168,64 @@ impl<'lab> Daemon<'lab> {
         let log_before = process.log();
         let status = process.stop();
         assert!(status.success(), "relay exited with {status}\n--- daemon log ---\n{log_before}");
-        assert!(!pin_dir().exists(), "clean shutdown left {} behind", relay_common::PIN_DIR);
+        // Pins of a daemon started since by someone else may be there; ours must not.
+        assert_ne!(pinned_verdict_map(), Some(self.pinned_id), "clean shutdown left {} behind", relay_common::PIN_DIR);
     }
 }
 
 impl Drop for Daemon<'_> {
     fn drop(&mut self) {
         if let Some(process) = self.process.take() {
-            // A failed test: stop the daemon; a daemon that did not exit cleanly leaves pins
-            // that would mislead `relay xdp status`, and nobody else holds them (we hold the lock).
-            if !process.stop().success() {
+            // A failed test: stop the daemon; one that did not exit cleanly leaves pins that
+            // would mislead `relay xdp status`. Only ours are removed.
+            if !process.stop().success() && pinned_verdict_map() == Some(self.pinned_id) {
                 relay::offload::xdp::remove_pins(pin_dir());
             }
         }
+    }
+}
+
+/// Kernel id of the map pinned as the verdict counters, if any.
+fn pinned_verdict_map() -> Option<u32> {
+    let map = aya::maps::MapData::from_pin(pin_dir().join(relay_common::map_names::VERDICTS)).ok()?;
+    Some(map.info().ok()?.id())
+}
+
+/// Id of the XDP program attached to `dev` (from `ip link`, which shows `prog/xdp id N`).
+fn attached_prog(ns: &Netns, dev: &str) -> u32 {
+    let out = ns.ip(&["link", "show", "dev", dev]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split("prog/xdp id ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no XDP program on {dev}:\n{text}"))
+}
+
+fn loaded_program_maps(prog: u32) -> Vec<u32> {
+    aya::programs::loaded_programs()
+        .filter_map(Result::ok)
+        .find(|p| p.id() == prog)
+        .and_then(|p| p.map_ids().ok().flatten())
+        .unwrap_or_default()
+}
+
+/// Other `relay serve` processes on the host, for the failure message.
+fn others(ours: u32) -> String {
+    let mut found = String::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let args: Vec<String> = cmd.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        let is_relay = args.first().is_some_and(|a| a.ends_with("/relay") || a == "relay");
+        if pid != ours && is_relay && args.get(1).is_some_and(|a| a == "serve") {
+            found.push_str(&format!("\n  pid {pid}: {}", args.join(" ")));
+        }
+    }
+    if found.is_empty() {
+        String::new()
+    } else {
+        format!("; other relay daemons running:{found}")
     }
 }
 
