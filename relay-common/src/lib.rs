@@ -33,8 +33,11 @@ pub const FAMILY_V6: u8 = 6;
 pub const CHANNEL_DATA_HEADER_LEN: usize = 4;
 /// Lowest valid channel number (RFC 8656 §12).
 pub const CHANNEL_MIN: u16 = 0x4000;
-/// Highest valid channel number (RFC 8656 §12); 0x5000-0x7FFF are reserved.
-pub const CHANNEL_MAX: u16 = 0x4FFF;
+/// Highest channel number the fast path forwards: the whole ChannelData range of RFC 5766
+/// §11 (first two bits 0b01). RFC 8656 §12 narrowed valid numbers to 0x4000-0x4FFF, but the
+/// TURN core still binds RFC 5766 numbers by default (coturn's clients and others use them), and
+/// which numbers are acceptable is the daemon's decision: only bound channels have map entries.
+pub const CHANNEL_MAX: u16 = 0x7FFF;
 
 /// Name of the XDP program in the object file.
 pub const PROGRAM_NAME: &str = "relay_xdp";

@@ -39,7 +39,8 @@ pub enum Verdict {
     TtlExpired = 13,
     /// Client-port traffic that is not ChannelData (STUN requests, indications).
     NotChannelData = 14,
-    /// Channel number outside 0x4000-0x4FFF (RFC 8656 §12).
+    /// Client-port traffic whose first two bits are neither 0b00 (STUN) nor 0b01 (ChannelData,
+    /// 0x4000-0x7FFF, RFC 8656 §12 / RFC 5766 §11): not TURN at all.
     BadChannel = 15,
     /// ChannelData length disagrees with the UDP length beyond 0-3 padding bytes.
     LengthMismatch = 16,

@@ -43,6 +43,7 @@ fn forward_inner(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdict, u32), Ve
     if channel < CHANNEL_MIN {
         return Err(Verdict::NotChannelData);
     }
+    // 0x4000-0x7FFF: RFC 5766 numbers too; whether one is bound is the daemon's call.
     if channel > CHANNEL_MAX {
         return Err(Verdict::BadChannel);
     }

@@ -216,6 +216,34 @@ fn rows() -> Vec<Row> {
         verdict: Verdict::ForwardedP2cV4,
         output: Some(o.frame(C0_MAC, R0_MAC)),
     });
+    // RFC 5766 channel numbers (0x5000-0x7FFF) bound by the daemon are forwarded too.
+    for (client, channel, relay, peer) in [
+        ("10.0.1.2:40020", 0x5000, "10.0.2.1:50020", "10.0.2.2:60020"),
+        ("10.0.1.2:40021", 0x7fff, "10.0.2.1:50021", "10.0.2.2:60021"),
+    ] {
+        let i = c2p_in(client, "10.0.1.1:3478", channel, DATA, &[]);
+        let mut o = Udp::new(sa(relay), sa(peer), DATA);
+        o.ttl = 63;
+        rows.push(Row {
+            name: if channel == 0x5000 { "c2p v4 RFC 5766 channel 0x5000" } else { "c2p v4 RFC 5766 channel 0x7fff" },
+            ingress: "r0",
+            input: i.frame(R0_MAC, C0_MAC),
+            action: XDP_REDIRECT,
+            verdict: Verdict::ForwardedC2pV4,
+            output: Some(o.frame(P0_MAC, R1_MAC)),
+        });
+    }
+    let i = Udp::new(sa("10.0.2.2:60021"), sa("10.0.2.1:50021"), DATA);
+    let mut o = Udp::new(sa("10.0.1.1:3478"), sa("10.0.1.2:40021"), &channel_data(0x7fff, DATA, &[]));
+    o.ttl = 63;
+    rows.push(Row {
+        name: "p2c v4 RFC 5766 channel 0x7fff",
+        ingress: "r1",
+        input: i.frame(R1_MAC, P0_MAC),
+        action: XDP_REDIRECT,
+        verdict: Verdict::ForwardedP2cV4,
+        output: Some(o.frame(C0_MAC, R0_MAC)),
+    });
     hairpin_rows(&mut rows);
     negative_rows(&mut rows);
     rows
@@ -312,8 +340,10 @@ fn negative_rows(rows: &mut Vec<Row>) {
     rows.push(pass("hop limit 1", "r0", hop.frame(R0_MAC, C0_MAC), Verdict::TtlExpired));
     let stun = Udp::new(sa("10.0.1.2:40000"), sa("10.0.1.1:3478"), &[0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42]);
     rows.push(pass("STUN Binding to 3478", "r0", stun.frame(R0_MAC, C0_MAC), Verdict::NotChannelData));
-    let bad = c2p_in("10.0.1.2:40000", "10.0.1.1:3478", 0x5000, DATA, &[]);
-    rows.push(pass("channel 0x5000", "r0", bad.frame(R0_MAC, C0_MAC), Verdict::BadChannel));
+    let bad = c2p_in("10.0.1.2:40000", "10.0.1.1:3478", 0x8000, DATA, &[]);
+    rows.push(pass("first bits 0b10 (channel 0x8000)", "r0", bad.frame(R0_MAC, C0_MAC), Verdict::BadChannel));
+    let unbound = c2p_in("10.0.1.2:40000", "10.0.1.1:3478", 0x5000, DATA, &[]);
+    rows.push(pass("RFC 5766 channel 0x5000, not bound", "r0", unbound.frame(R0_MAC, C0_MAC), Verdict::C2pMiss));
     let mut long = channel_data(0x4001, DATA, &[]);
     long[3] += 8;
     let long = Udp::new(sa("10.0.1.2:40000"), sa("10.0.1.1:3478"), &long);
@@ -360,6 +390,8 @@ fn bindings() -> Vec<ChannelBinding> {
         binding("[fd00:1::2]:40010", 0x4010, "[fd00:2::1]:50011", "[fd00:2::1]:50010", 600),
         binding("[fd00:1::3]:40011", 0x4011, "[fd00:2::1]:50010", "[fd00:2::1]:50011", 600),
         binding("10.0.1.2:40012", 0x4012, "10.0.2.1:50099", "10.0.2.1:50012", 600),
+        binding("10.0.1.2:40020", 0x5000, "10.0.2.2:60020", "10.0.2.1:50020", 600),
+        binding("10.0.1.2:40021", 0x7fff, "10.0.2.2:60021", "10.0.2.1:50021", 600),
     ]
 }
 
