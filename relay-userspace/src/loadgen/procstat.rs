@@ -69,15 +69,19 @@ pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
     Some((t[0] + t[1]) as f64 / clock_ticks())
 }
 
-/// CPU seconds of every process except `skip`, including children they have reaped (a
-/// compiler's short-lived jobs land in their parent's cutime/cstime when they exit).
+/// utime+stime of every process except `skip`. Reaped children's time (cutime) is left out:
+/// it lands all at once when a parent reaps, however long before the child ran. Processes that
+/// start and exit inside a window are therefore missed (they count as benchmark CPU).
 pub fn all_processes_cpu(skip: &[u32]) -> HashMap<u32, f64> {
     let Ok(dir) = std::fs::read_dir("/proc") else { return HashMap::new() };
     let hz = clock_ticks();
     dir.filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| !skip.contains(pid))
-        .filter_map(|pid| Some((pid, stat_ticks(pid)?.iter().sum::<u64>() as f64 / hz)))
+        .filter_map(|pid| {
+            let t = stat_ticks(pid)?;
+            Some((pid, (t[0] + t[1]) as f64 / hz))
+        })
         .collect()
 }
 

@@ -295,10 +295,12 @@ fn cpu_split(s: &mut String, plan: &Plan, results: &[SystemResult]) {
         let server = r.server_pid.and_then(|p| med(&|st| st.process_cost(p)));
         let gen = r.generator_pid.and_then(|p| med(&|st| st.process_cost(p)));
         let echo = med(&|st| st.process_cost(r.reflector_pid));
-        let rest = machine.map(|m| m - server.unwrap_or(0.0) - gen.unwrap_or(0.0) - echo.unwrap_or(0.0));
+        let others = med(&|st| st.machine_cost() - st.bench_machine_cost());
+        let rest = machine
+            .map(|m| m - others.unwrap_or(0.0) - server.unwrap_or(0.0) - gen.unwrap_or(0.0) - echo.unwrap_or(0.0));
         let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2}"));
-        let _ =
-            writeln!(s, "| {} | {} | {} | {} | {} | {} |", r.title, f(machine), f(server), f(gen), f(echo), f(rest));
+        let cells = [machine, others, server, gen, echo, rest].map(f).join(" | ");
+        let _ = writeln!(s, "| {} | {cells} |", r.title);
     }
 }
 
