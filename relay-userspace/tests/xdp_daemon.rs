@@ -26,6 +26,8 @@ mod observe;
 mod steps;
 #[path = "xdp_daemon/turn.rs"]
 mod turn;
+#[path = "xdp_daemon/uclient.rs"]
+mod uclient;
 
 use capture::Capture;
 use daemon::Daemon;
