@@ -7,9 +7,15 @@
 //! the allocation is deleted (Refresh LIFETIME 0, §8.2) the kernel bindings are gone and nothing
 //! is relayed either way.
 //!
-//! Needs root, bpffs, `ip` and `ethtool`; anything missing fails the test by name. Channel and
-//! permission lifetimes (600 s / 300 s) are not shortened: deletion is the expiry that is tested,
-//! plus the expiry the daemon writes into the kernel entry.
+//! Also: the same with a mixed-family channel (userspace, counted), with the daemon stopped
+//! (the kernel keeps forwarding), after a crash (nothing attached, a restart starts clean), and
+//! with coturn's `turnutils_uclient` as an independent client.
+//!
+//! Needs root, bpffs, `ip`, `ethtool` and coturn's tools; anything missing fails the test by
+//! name. Channel and permission lifetimes (600 s / 300 s) are not shortened (the daemon has no
+//! option for it): deletion is the expiry that is tested, plus the expiry the daemon writes
+//! into the kernel entry. The daemon pins at the host-wide /sys/fs/bpf/relay, so the tests
+//! take turns (see `daemon.rs`).
 
 mod harness;
 mod support;
@@ -188,6 +194,7 @@ fn lab(tag: &str) -> RelayLab {
     lab
 }
 
+/// `--user` is `USER:PASSWORD`.
 const SERVE_ARGS: &[&str] = &[
     "--listening-ip",
     "10.0.1.1",

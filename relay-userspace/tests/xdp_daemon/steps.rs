@@ -13,7 +13,8 @@ use crate::{
 use relay::stun::ChannelData;
 use std::net::{SocketAddr, UdpSocket};
 
-/// Everything one family's run holds; fields drop in order: sockets, daemon, then the lab.
+/// Everything one family's run holds. The daemon (a field) stops before the sockets close;
+/// the lab outlives the run.
 pub struct Run<'lab> {
     pub f: &'lab Family,
     pub lab: &'lab RelayLab,
@@ -188,6 +189,7 @@ impl Run<'_> {
     /// is reached with Send indications (§11.2): userspace, and counted there.
     pub fn unbound_traffic_falls_back_to_userspace(&self) {
         let before = self.status();
+        let relayed_before = userspace_relayed(&self.daemon.metrics());
         let other = socket_in(&self.lab.peer, SocketAddr::new(self.f.peer, 0));
         let other_addr = other.local_addr().expect("bound");
         other.send_to(b"from a port without a channel", self.relayed).expect("send");
@@ -199,10 +201,10 @@ impl Run<'_> {
         assert_eq!((from, &got[..]), (self.relayed, &b"send indication"[..]));
         let after = self.status();
         assert_eq!(after.verdict("pass_p2c_miss") - before.verdict("pass_p2c_miss"), 1, "{}", after.text);
-        let metrics = self.daemon.metrics();
-        let relayed = userspace_relayed(&metrics);
-        assert_eq!(relayed[0], ("core c2p", 1), "the Send indication, relayed by the core");
-        assert_eq!(relayed[1], ("core p2c", 1), "the Data indication, relayed by the core");
+        let relayed = userspace_relayed(&self.daemon.metrics());
+        let moved: Vec<u64> = relayed.iter().zip(relayed_before).map(|(now, then)| now.1 - then.1).collect();
+        // [core c2p, core p2c, fast c2p, fast p2c]: the Send and the Data indication, by the core.
+        assert_eq!(moved, [1, 1, 0, 0], "userspace relay counters moved by {moved:?}: {relayed:?}");
         turn::assert_nothing_queued(&self.peer, "bound peer during the fallback");
     }
 
