@@ -11,7 +11,9 @@ pub fn run(only_tests: bool) -> Result<()> {
     let root = root();
     if !only_tests {
         sh(stable_cargo().current_dir(&root).args(["fmt", "--all", "--check"]))?;
-        sh(stable_cargo().current_dir(root.join("relay-ebpf")).args(["fmt", "--check"]))?;
+        // Nightly: relay-ebpf is a nightly-only crate (build-std, and its manifest may use
+        // nightly cargo features), which stable cargo cannot even parse.
+        sh(nightly_cargo().current_dir(root.join("relay-ebpf")).args(["fmt", "--check"]))?;
         sh(stable_cargo().current_dir(&root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
         sh(nightly_cargo()
             .current_dir(root.join("relay-ebpf"))
