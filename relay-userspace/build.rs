@@ -56,9 +56,9 @@ fn build_ebpf(ebpf_dir: &Path, target_dir: &Path) {
     let status = cmd.status().unwrap_or_else(|e| panic!("cannot run rustup to build the eBPF program: {e}"));
     if !status.success() {
         panic!(
-            "building relay-ebpf failed ({status}). It needs the nightly toolchain with rust-src and \
-             bpf-linker 0.13 built against nightly's LLVM: run `cargo xtask bootstrap` (the README's \
-             commands do this for you)."
+            "building relay-ebpf failed ({status}); its compiler output is above. If instead the \
+             toolchain is missing (nightly with rust-src, bpf-linker 0.13 built against nightly's \
+             LLVM), run `cargo xtask bootstrap` (the README's commands do this for you)."
         );
     }
 }
