@@ -157,6 +157,9 @@ fn bench_system(sys: System, plan: &Plan, env: &mut Env) -> SystemResult {
 }
 
 fn fill(sys: System, plan: &Plan, env: &mut Env, mut server: Option<&mut Proc>, r: &mut SystemResult) -> Result<()> {
+    // A server that refuses its options exits at once; say so instead of waiting for Binding.
+    std::thread::sleep(Duration::from_millis(300));
+    still_running(server.as_deref_mut())?;
     let args = measure::drive_args(plan, server.as_deref(), &env.reflector);
     let mut gen = Proc::spawn(&env.topo.client, &format!("drive-{}", sys.key()), &env.loadgen, &args, &env.logs)?;
     r.generator_pid = Some(gen.pid());

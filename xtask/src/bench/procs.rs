@@ -76,16 +76,18 @@ impl Proc {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Last lines of the stderr log, for error messages.
+    /// First and last lines of the stderr log, for error messages (errors often come first,
+    /// with a long verifier or backtrace dump after them).
     pub fn tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        let start = lines.len().saturating_sub(15);
         if lines.is_empty() {
-            String::new()
-        } else {
-            format!("\n--- last lines of {} ---\n{}", self.log.display(), lines[start..].join("\n"))
+            return String::new();
         }
+        let head = lines.len().min(4);
+        let start = lines.len().saturating_sub(10).max(head);
+        let gap = if start > head { "\n[...]\n" } else { "\n" };
+        format!("\n--- {} ---\n{}{gap}{}", self.log.display(), lines[..head].join("\n"), lines[start..].join("\n"))
     }
 
     /// VmRSS in kB from /proc/PID/status.

@@ -333,8 +333,12 @@ fn notes(s: &mut String, plan: &Plan, results: &[SystemResult], took: (Duration,
                 writeln!(s, "  - {failed} fixed-rate run(s) did not carry the load (excluded from cost and latency)");
         }
         if let Some(e) = &r.error {
-            let first = e.lines().next().unwrap_or("");
-            let _ = writeln!(s, "  - **failed:** {first} (full error in report.json and target/bench/logs/)");
+            let lines: Vec<&str> = e.lines().map(str::trim).filter(|l| !l.is_empty()).take(6).collect();
+            let mut brief = lines.join(" / ");
+            if brief.len() > 400 {
+                brief = format!("{}…", brief.chars().take(400).collect::<String>());
+            }
+            let _ = writeln!(s, "  - **failed:** {brief} (full error in report.json and target/bench/logs/)");
         }
     }
     let _ = writeln!(
