@@ -167,6 +167,7 @@ fn run(f: &Family) {
     let r = Run { f, lab: &lab, daemon, client, relayed, peer, client_cap, peer_cap };
 
     r.bind_and_check_installed();
+    r.refreshes_move_the_kernel_expiry();
     if f.mixed {
         r.mixed_media_through_userspace();
     } else {

@@ -107,7 +107,7 @@ impl<'lab> Daemon<'lab> {
 
     /// Panics when the pins were replaced by a daemon this test does not control (the pin
     /// path is host-wide and not every XDP daemon takes [`LOCK_FILE`]).
-    fn assert_pins_ours(&self) {
+    pub fn assert_pins_ours(&self) {
         let pid = self.process.as_ref().map_or(0, RelayProcess::pid);
         assert_eq!(
             pinned_verdict_map(),

@@ -10,8 +10,10 @@ use crate::{
     eventually, payload, socket_in, turn, Family, CLIENT_TOS, CLIENT_TTL, PEER_TOS, PEER_TTL, PERMISSION_LIFETIME_S,
     SIZES,
 };
-use relay::stun::ChannelData;
+use relay::offload::xdp::{monotonic_now_ns, read_channels};
+use relay::stun::{attr_type, ChannelData, Class, Method};
 use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
 
 /// Everything one family's run holds. The daemon (a field) stops before the sockets close;
 /// the lab outlives the run.
@@ -54,6 +56,54 @@ impl Run<'_> {
         // The kernel entry carries the binding's own expiry: the permission's 300 s.
         let left = row.expires_s.unwrap_or_else(|| panic!("fresh binding already expired:\n{text}"));
         assert!(left > 0 && left <= PERMISSION_LIFETIME_S, "expiry {left}s not within the permission:\n{text}");
+    }
+
+    /// The kernel entry's own expiry (CLOCK_MONOTONIC ns, read from the pins at full
+    /// precision) follows the daemon's lifetimes: a permission refresh (RFC 8656 §9.2) and a
+    /// channel refresh (§12.2, which also refreshes the permission) move it to now + 300 s;
+    /// an allocation refresh (§8.2) leaves it alone.
+    pub fn refreshes_move_the_kernel_expiry(&self) {
+        let bound = self.kernel_expiry();
+        // A gap so "later" is unambiguous; the check below does not depend on its length.
+        std::thread::sleep(Duration::from_millis(20));
+        let r = self.client.create_permission(self.peer_addr());
+        assert_eq!(r.class(), Class::Success, "CreatePermission refresh: {:?}", r.error());
+        let permitted = self.kernel_expiry();
+        assert!(permitted.0 > bound.1, "permission refresh did not move the kernel expiry: {bound:?} -> {permitted:?}");
+        std::thread::sleep(Duration::from_millis(20));
+        turn::channel_bind(&self.client, self.f.channel, self.peer_addr());
+        let rebound = self.kernel_expiry();
+        assert!(
+            rebound.0 > permitted.1,
+            "channel refresh did not move the kernel expiry: {permitted:?} -> {rebound:?}"
+        );
+        let r = self.client.request(Method::REFRESH, |b| {
+            b.add_u32(attr_type::LIFETIME, 600);
+        });
+        assert_eq!(r.class(), Class::Success, "allocation Refresh: {:?}", r.error());
+        let refreshed = self.kernel_expiry();
+        // Same entry: the intervals overlap (1 ms for the daemon's Instant -> ns conversion).
+        let slack = 1_000_000;
+        assert!(
+            refreshed.0 <= rebound.1 + slack && rebound.0 <= refreshed.1 + slack,
+            "an allocation refresh moved the channel's kernel expiry: {rebound:?} -> {refreshed:?}"
+        );
+    }
+
+    /// `(earliest, latest)` CLOCK_MONOTONIC ns the single binding's kernel entry can expire at:
+    /// `expires_in` is relative to a clock read inside `read_channels`, bracketed here.
+    fn kernel_expiry(&self) -> (u64, u64) {
+        let pins = std::path::Path::new(relay_common::PIN_DIR);
+        eventually("a read bracketed within 1 ms", || {
+            self.daemon.assert_pins_ours();
+            let before = monotonic_now_ns();
+            let rows = read_channels(pins).expect("read the pinned channel map");
+            let after = monotonic_now_ns();
+            assert_eq!(rows.len(), 1, "{rows:?}");
+            let left = rows[0].expires_in.expect("live binding").as_nanos() as u64;
+            assert!(left <= PERMISSION_LIFETIME_S * 1_000_000_000, "{left} ns left: beyond the permission");
+            (after - before < 1_000_000).then_some((before + left, after + left))
+        })
     }
 
     /// Both directions, every padding case; checked at the sockets and on the wire.
