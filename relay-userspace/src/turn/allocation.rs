@@ -113,11 +113,13 @@ impl Server {
     }
 
     /// Moves an allocation's expiry (Refresh, RFC 8656 §8.2).
-    pub(crate) fn set_allocation_expiry(&mut self, id: AllocId, until: Instant) {
+    pub(crate) fn set_allocation_expiry(&mut self, id: AllocId, until: Instant, now: Instant) {
         if let Some(a) = self.allocs.get_mut(&id) {
             let old = std::mem::replace(&mut a.expires_at, until);
             self.timers.reschedule(TimerKey::Allocation(id), old, until);
         }
+        // Offloaded channels carry the allocation's expiry as a bound: move it with the allocation.
+        self.sync_all_channels(id, now);
     }
 
     /// Deletes everything the allocation holds: channels (ChannelUnbound), permissions,

@@ -230,7 +230,18 @@ impl Server {
         }
     }
 
-    /// Recomputes a channel's usable-until (earlier of channel and permission expiry,
+    /// Re-evaluates every channel of `id` (after a Refresh moved the allocation's expiry).
+    pub(crate) fn sync_all_channels(&mut self, id: AllocId, now: Instant) {
+        let numbers: Vec<u16> = match self.allocs.get(&id) {
+            Some(a) => a.channels.iter().map(|(n, _)| n).collect(),
+            None => return,
+        };
+        for n in numbers {
+            self.sync_route(id, n, now);
+        }
+    }
+
+    /// Recomputes a channel's usable-until (earliest of channel, permission and allocation expiry,
     /// RFC 8656 §9, §12) in the route tables and tells the offload engines if it changed.
     fn sync_route(&mut self, id: AllocId, number: u16, now: Instant) {
         let Some(a) = self.allocs.get(&id) else {
@@ -244,7 +255,9 @@ impl Server {
             return;
         };
         let perm = a.permissions.expiry(ch.peer.ip()).filter(|t| *t > now);
-        let usable = perm.map(|p| p.min(ch.expires_at));
+        // The allocation's own expiry bounds it too: a kernel entry must not outlive the
+        // allocation if the daemon stalls (RFC 8656 §5: nothing is relayed after it expires).
+        let usable = perm.map(|p| p.min(ch.expires_at).min(a.expires_at));
         let prev = self.routes.upsert(id, a.ft, number, relay.local, ch.peer, usable).flatten();
         let out = match (prev, usable) {
             (p, Some(t)) if p != Some(t) => {

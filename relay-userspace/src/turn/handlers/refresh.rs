@@ -46,7 +46,7 @@ impl Server {
                 lifetime_s = l,
                 "allocation refreshed"
             );
-            self.set_allocation_expiry(id, req.now + Duration::from_secs(u64::from(l)));
+            self.set_allocation_expiry(id, req.now + Duration::from_secs(u64::from(l)), req.now);
             l
         };
         let data = self.success(req, Some(auth), |b| {

@@ -198,3 +198,28 @@ fn expired_channel_number_and_peer_rebind_at_once_elsewhere() {
     assert_eq!(h.channel_bind(udp(1), 0x4000, other).class(), Class::Success, "number to a new peer");
     assert_eq!(h.channel_bind(udp(1), 0x4001, peer()).class(), Class::Success, "peer to a new number");
 }
+
+#[test]
+fn offloaded_expiry_is_bounded_by_the_allocation_and_moves_with_refresh() {
+    let mut h = Harness::new();
+    h.allocate(udp(1)); // default lifetime 600 s
+    h.advance(400);
+    h.outputs();
+    // Channel (600 s) and permission (300 s) both outlive the allocation's remaining 200 s.
+    let tid = h.next_tid();
+    let bytes = h.build(Method::CHANNEL_BIND, tid, Some(&creds(USER, PASS)), |b| {
+        b.add_channel_number(0x4000);
+        b.add_xor_address(at::XOR_PEER_ADDRESS, peer());
+    });
+    let b = bound(&h.send_raw(udp(1), &bytes));
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].expires_at, h.now + Duration::from_secs(200), "bounded by the allocation");
+    // Refresh (RFC 8656 §8.2) moves the bound: the entry now lives until the permission ends.
+    let tid = h.next_tid();
+    let bytes = h.build(Method::REFRESH, tid, Some(&creds(USER, PASS)), |b| {
+        b.add_u32(at::LIFETIME, 600);
+    });
+    let b = bound(&h.send_raw(udp(1), &bytes));
+    assert_eq!(b.len(), 1, "refresh re-installs the binding with the new bound");
+    assert_eq!(b[0].expires_at, h.now + Duration::from_secs(300));
+}
