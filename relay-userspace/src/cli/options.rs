@@ -107,6 +107,9 @@ pub struct ServeOptions {
     /// Interfaces to attach XDP to (repeatable). Default: those holding listening/relay addresses.
     #[arg(long)]
     pub xdp_interface: Vec<String>,
+    /// bpffs directory for the XDP maps (default /sys/fs/bpf/relay); one daemon per directory.
+    #[arg(long)]
+    pub xdp_pin_dir: Option<PathBuf>,
     /// Serve Prometheus metrics over plain HTTP on this address (e.g. 127.0.0.1:9641).
     #[arg(long)]
     pub metrics_listen: Option<std::net::SocketAddr>,
@@ -176,6 +179,7 @@ impl ServeOptions {
             xdp: self.xdp.or(file.xdp),
             xdp_interface: list(self.xdp_interface, file.xdp_interface),
             metrics_listen: self.metrics_listen.or(file.metrics_listen),
+            xdp_pin_dir: self.xdp_pin_dir.or(file.xdp_pin_dir),
             udp_workers: self.udp_workers.or(file.udp_workers),
         }
     }

@@ -59,8 +59,8 @@ async fn serve(opts: ServeOptions) -> Result<()> {
         metrics: opts.metrics_listen,
     };
     let core_config = super::core_config::build(&opts, &listening_ips, &relay_ips, &net_config)?;
-    let offloads: Vec<Arc<dyn Offload>> =
-        super::xdp_setup::engines(&opts, &listening_ips, &relay_ips, net_config.port)?;
+    let xdp = super::xdp_setup::engines(&opts, &listening_ips, &relay_ips, net_config.port)?;
+    let offloads: Vec<Arc<dyn Offload>> = xdp.engines.clone();
     tracing::info!(
         "relay ips {relay_ips:?}; realm {:?}; fast path: userspace{}",
         core_config.realm,
@@ -69,18 +69,13 @@ async fn serve(opts: ServeOptions) -> Result<()> {
 
     // Handlers first: a SIGTERM right after "ready" must still shut down cleanly.
     let signals = Signals::install()?;
-    let offloads_in_use = offloads.clone();
     let running = net::start(core_config, &net_config, offloads)?;
     // Tests and service managers wait for this line.
     tracing::info!("relay ready");
     signals.wait().await?;
     tracing::info!("signal received, shutting down");
-    let had_xdp = !offloads_in_use.is_empty();
     running.shutdown();
-    drop(offloads_in_use);
-    if had_xdp {
-        super::xdp_setup::remove_pins();
-    }
+    xdp.remove_pins();
     Ok(())
 }
 

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 /// A hang guard, not a timing assertion: a relay that never becomes ready fails the test.
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
+/// Appended to the captured log when the relay's stderr closes.
+const EXITED: &str = "<<relay exited>>\n";
+
 pub struct RelayProcess {
     child: Child,
     log: Arc<(Mutex<String>, Condvar)>,
@@ -38,6 +41,10 @@ impl RelayProcess {
                 s.push('\n');
                 cv.notify_all();
             }
+            // stderr closed: the relay exited. Wake waiters so they fail now, not at the deadline.
+            let (m, cv) = &*sink;
+            m.lock().unwrap().push_str(EXITED);
+            cv.notify_all();
         });
         let relay = RelayProcess { child, log };
         relay.wait_for_log("relay ready", READY_WITHIN);
@@ -50,6 +57,9 @@ impl RelayProcess {
         let (m, cv) = &*self.log;
         let mut s = m.lock().unwrap();
         while !s.contains(needle) {
+            if s.contains(EXITED) {
+                panic!("relay exited before logging {needle:?}; its log:\n{s}");
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 panic!("relay did not log {needle:?}; log so far:\n{s}");
