@@ -7,30 +7,63 @@ pub const ROUTE_CACHE_NS: u64 = 1_000_000_000;
 /// A `bpf_fib_lookup` result cached per binding and direction (the lookup is most of the
 /// forwarding cost), at index [`route_slot`] of the routes array. Written by whichever CPU
 /// looked up last (a benign race: every writer stores the same route); userspace zeroes both
-/// slots whenever it installs or refreshes a binding.
+/// slots whenever it installs or refreshes a binding. The MACs come first, in Ethernet header
+/// order, so the program copies them into the frame with two loads.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct RouteCache {
-    pub smac: [u8; 6],
     pub dmac: [u8; 6],
-    /// Egress interface; [`ROUTE_LOCAL`] when the destination is an address of this host
-    /// (a client->peer hairpin candidate).
+    pub smac: [u8; 6],
+    /// Egress interface.
     pub ifindex: u32,
     /// Ingress interface the lookup was made for.
     pub ingress: u32,
     /// Largest IP total length the FIB accepted for the egress MTU since `checked_ns`.
     pub max_len: u16,
-    pub _pad: [u8; 2],
-    /// CLOCK_MONOTONIC ns of the lookup; 0 = nothing cached.
+    /// What to do with the packet: one of [`route_kind`].
+    pub kind: u16,
+    /// CLOCK_MONOTONIC (coarse) ns of the lookup; 0 = nothing cached.
     pub checked_ns: u64,
 }
 
-/// [`RouteCache::ifindex`] of a destination the FIB calls local (no interface has index 0).
-pub const ROUTE_LOCAL: u32 = 0;
+/// [`RouteCache::kind`] values.
+pub mod route_kind {
+    /// The destination is an address of this host (or the FIB would not forward it at all):
+    /// a client->peer hairpin candidate.
+    pub const LOCAL: u16 = 0;
+    /// Out of the interface the packet came in on (`XDP_TX`).
+    pub const TX: u16 = 1;
+    /// Out of another interface, through the devmap (`XDP_REDIRECT`).
+    pub const REDIRECT: u16 = 2;
+    /// Out of an interface the daemon did not attach to (not in the devmap): passed.
+    pub const NO_DEVMAP: u16 = 3;
+}
 
 /// Index of a binding's cached route: two per stats slot, client->peer first.
 pub const fn route_slot(stats_slot: u32, client_to_peer: bool) -> u32 {
     stats_slot * 2 + if client_to_peer { 0 } else { 1 }
+}
+
+/// Ones' complement sum (RFC 1071) of `new` minus `old`, folded to 16 bits: what a checksum
+/// changes by when the words of `old` are replaced by those of `new` (RFC 1624 eqn. 3 without
+/// the complements). Words are 16-bit units of the wire bytes read in *native* byte order, the
+/// way the program loads them (the sum is byte-order independent, RFC 1071 §2(B)); each slice
+/// has an even length. The daemon computes the constant part of every rewrite once per binding
+/// (Katran's trick), so the program adds one number instead of summing addresses.
+pub fn csum_delta(old: &[&[u8]], new: &[&[u8]]) -> u16 {
+    let mut acc: u64 = 0;
+    for (words, negate) in [(old, true), (new, false)] {
+        for bytes in words {
+            for w in bytes.chunks_exact(2) {
+                let v = u16::from_ne_bytes([w[0], w[1]]);
+                acc += u64::from(if negate { !v } else { v });
+            }
+        }
+    }
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc as u16
 }
 
 /// client -> peer key: the client's 5-tuple as the server sees it, plus the channel number.
@@ -69,8 +102,14 @@ pub struct C2pValue {
     pub _pad: [u8; 3],
     /// Index into the per-channel stats array.
     pub stats_slot: u32,
-    pub _pad2: u32,
-    /// CLOCK_MONOTONIC ns (what `bpf_ktime_get_ns` reads) after which the entry is ignored.
+    /// IPv4 header checksum delta of the address rewrite (see [`csum_delta`]); 0 for IPv6.
+    pub ip_csum: u16,
+    /// UDP checksum delta of the address and port rewrite and the channel number leaving the
+    /// payload (see [`csum_delta`]).
+    pub udp_csum: u16,
+    /// CLOCK_MONOTONIC ns after which the entry is ignored. The program reads the clock with
+    /// `bpf_ktime_get_coarse_ns` (same clock, no TSC read, up to one tick behind), so an entry
+    /// may still forward for at most one tick (1-4 ms) past this.
     pub expires_ns: u64,
 }
 
@@ -110,8 +149,12 @@ pub struct P2cValue {
     pub _pad: u8,
     /// Index into the per-channel stats array.
     pub stats_slot: u32,
-    pub _pad2: u32,
-    /// CLOCK_MONOTONIC ns after which the entry is ignored.
+    /// IPv4 header checksum delta of the address rewrite (see [`csum_delta`]); 0 for IPv6.
+    pub ip_csum: u16,
+    /// UDP checksum delta of the address and port rewrite and the channel number joining the
+    /// payload (see [`csum_delta`]).
+    pub udp_csum: u16,
+    /// CLOCK_MONOTONIC ns after which the entry is ignored (see [`C2pValue::expires_ns`]).
     pub expires_ns: u64,
 }
 

@@ -1,6 +1,9 @@
 //! Incremental Internet checksum update, RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m').
 //!
-//! All words are big-endian 16-bit values as they appear on the wire.
+//! Words are the *native* loads of the wire bytes (the sum is byte-order independent, RFC 1071
+//! §2(B)), so nothing is byte-swapped: old words come straight from the packet, new ones are
+//! stored as computed, and the per-binding deltas (`relay_common::csum_delta`) use the same
+//! convention.
 
 /// Accumulates `~HC + sum(~m) + sum(m')` in 32 bits; folded once at the end. At most a few
 /// dozen terms below 2^16 each, so the accumulator cannot overflow.
@@ -18,7 +21,7 @@ impl Csum {
         self.0 += u32::from(!old);
     }
 
-    /// Add a new word m'.
+    /// Add a new word m' (or a precomputed delta).
     #[inline(always)]
     pub fn add(&mut self, new: u16) {
         self.0 += u32::from(new);
@@ -28,21 +31,6 @@ impl Csum {
     pub fn replace(&mut self, old: u16, new: u16) {
         self.sub(old);
         self.add(new);
-    }
-
-    #[inline(always)]
-    pub fn replace4(&mut self, old: &[u8; 4], new: &[u8; 4]) {
-        self.replace(u16::from_be_bytes([old[0], old[1]]), u16::from_be_bytes([new[0], new[1]]));
-        self.replace(u16::from_be_bytes([old[2], old[3]]), u16::from_be_bytes([new[2], new[3]]));
-    }
-
-    #[inline(always)]
-    pub fn replace16(&mut self, old: &[u8; 16], new: &[u8; 16]) {
-        let mut i = 0;
-        while i < 16 {
-            self.replace(u16::from_be_bytes([old[i], old[i + 1]]), u16::from_be_bytes([new[i], new[i + 1]]));
-            i += 2;
-        }
     }
 
     /// The new checksum field value.
@@ -63,4 +51,10 @@ impl Csum {
             c => c,
         }
     }
+}
+
+/// A host-order 16-bit value as the native load of its big-endian wire bytes.
+#[inline(always)]
+pub fn wire16(v: u16) -> u16 {
+    v.to_be()
 }

@@ -20,7 +20,8 @@ mod route;
 
 use aya_ebpf::{bindings::xdp_action, macros::xdp, programs::XdpContext};
 use aya_log_ebpf::debug;
-use relay_common::Verdict;
+use ptr::{V4, V6};
+use relay_common::{Verdict, FAMILY_V4};
 
 #[xdp]
 pub fn relay_xdp(ctx: XdpContext) -> u32 {
@@ -28,11 +29,8 @@ pub fn relay_xdp(ctx: XdpContext) -> u32 {
         // Cannot happen (a one-entry per-CPU array always has slot 0); pass untouched.
         None => pack(Err(Verdict::AdjustFailed)),
         Some(s) => match parse::parse(&ctx, &mut s.parsed) {
-            Ok(()) if maps::is_listen_port(s.parsed.dport) => match c2p::forward(&ctx, s) {
-                c2p::HAIRPIN => hairpin::forward(&ctx, s),
-                r => r,
-            },
-            Ok(()) => p2c::forward(&ctx, s),
+            Ok(()) if s.parsed.family == u32::from(FAMILY_V4) => forward::<V4>(&ctx, s),
+            Ok(()) => forward::<V6>(&ctx, s),
             Err(reason) => pack(Err(reason)),
         },
     };
@@ -41,6 +39,19 @@ pub fn relay_xdp(ctx: XdpContext) -> u32 {
     // Off unless the daemon loads the program with debug logging (AYA_LOG_LEVEL).
     debug!(&ctx, "verdict {}", verdict as u32);
     action
+}
+
+/// ChannelData to a listening port goes client->peer (and perhaps on to the hairpin), all other
+/// UDP peer->client.
+#[inline(always)]
+fn forward<F: ptr::Family>(ctx: &XdpContext, s: &mut maps::Scratch) -> u64 {
+    if !maps::is_listen_port(s.parsed.dport) {
+        return p2c::forward::<F>(ctx, s);
+    }
+    match c2p::forward::<F>(ctx, s) {
+        c2p::HAIRPIN => hairpin::forward::<F>(ctx, s),
+        r => r,
+    }
 }
 
 /// Verdict and XDP action in one register: BPF subprograms cannot return aggregates.

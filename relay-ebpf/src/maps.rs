@@ -1,11 +1,8 @@
 //! The program's maps (names from `relay_common::map_names`; the daemon pins them).
 
-use crate::{
-    hairpin,
-    parse::Parsed,
-    ptr::{V4Frame, V6Frame},
-};
+use crate::{hairpin, parse::Parsed};
 use aya_ebpf::{
+    bindings::bpf_fib_lookup as FibParams,
     macros::map,
     maps::{Array, DevMapHash, HashMap, PerCpuArray},
 };
@@ -74,8 +71,9 @@ pub fn is_listen_port(port: u16) -> bool {
     LISTEN_PORTS.get_ptr(u32::from(port)).is_some_and(|f| unsafe { *f } != 0)
 }
 
-/// Per-CPU working memory: the parsed packet, lookup keys and header copies live here because
-/// the call chain main -> direction -> rewrite must fit 512 bytes of stack.
+/// Per-CPU working memory: the parsed packet and the lookup keys live here because the call
+/// chain must fit 512 bytes of stack, and byte-array structs must not be on the stack at all
+/// (see `ptr`). Fetched once per packet.
 #[repr(C)]
 pub struct Scratch {
     pub parsed: Parsed,
@@ -83,8 +81,6 @@ pub struct Scratch {
     pub p2c_key: P2cKey,
     /// Set by client->peer when the peer is local; read by the hairpin.
     pub hairpin: hairpin::Pending,
-    pub v4: V4Frame,
-    pub v6: V6Frame,
 }
 
 #[map(name = "RELAY_SCRATCH")]
@@ -95,4 +91,14 @@ static SCRATCH: PerCpuArray<Scratch> = PerCpuArray::with_max_entries(1, 0);
 pub fn scratch() -> Option<&'static mut Scratch> {
     // SAFETY: per-CPU map value, valid for the program's run; one user at a time (see above).
     SCRATCH.get_ptr_mut(0).map(|p| unsafe { &mut *p })
+}
+
+#[map(name = "RELAY_FIB_SCRATCH")]
+static FIB_SCRATCH: PerCpuArray<FibParams> = PerCpuArray::with_max_entries(1, 0);
+
+/// This CPU's `bpf_fib_lookup` parameter block (only on a route cache miss).
+#[inline(always)]
+pub fn fib_scratch() -> Option<&'static mut FibParams> {
+    // SAFETY: as for scratch().
+    FIB_SCRATCH.get_ptr_mut(0).map(|p| unsafe { &mut *p })
 }

@@ -1,180 +1,186 @@
-//! Writes a forwarded packet: new Ethernet/IP/UDP headers with checksums updated incrementally
-//! (RFC 1624), the 4-byte ChannelData header removed or added. DSCP/ECN, IPv4 ID/DF and the
-//! IPv6 flow label are kept as received.
+//! Writes a forwarded packet's headers: new Ethernet/IP/UDP headers at the start of the
+//! (resized) frame with word stores. DSCP/ECN, IPv4 ID/DF and the IPv6 flow label are kept as
+//! received; TTL / hop limit drop by one. Checksums are the directions' (see `csum`).
 
 use aya_ebpf::{
-    helpers::generated::{bpf_xdp_adjust_head, bpf_xdp_adjust_tail},
+    helpers::generated::{bpf_xdp_adjust_head, bpf_xdp_adjust_tail, bpf_xdp_load_bytes},
     programs::XdpContext,
 };
-use relay_common::Verdict;
+use relay_common::{RouteCache, Verdict};
 
 use crate::{
-    csum::Csum,
-    parse::Parsed,
-    ptr::{ptr_at, write_at, V4Frame, V6Frame, IPPROTO_UDP, IPV4_LEN, UDP_LEN},
-    route::Route,
+    csum::{wire16, Csum},
+    ptr::{addr_of, addr_to_frame, ld, st, Family, CD_LEN, ETH_LEN, IPPROTO_UDP, UDP_LEN},
 };
 
-/// The outgoing packet's addressing and UDP length.
-pub struct Target<'a> {
+/// Bound for variable packet offsets the verifier must see (no single-buffer frame is larger).
+const MAX_PAYLOAD: usize = 0x3fff;
+
+/// What the forwarded packet keeps from the received IP header, read before anything is
+/// written (the new headers overlap the old ones).
+pub struct Kept {
+    /// The first IP header word: IPv4 version/IHL and TOS (low half), IPv6 version, traffic
+    /// class and flow label.
+    pub first_word: u32,
+    /// IPv4 identification, flags and fragment offset.
+    pub id_frag: u32,
+    /// IPv4 header checksum (native load).
+    pub ip_check: u16,
+    pub ttl: u8,
+}
+
+/// Reads [`Kept`] from the frame at `d`.
+///
+/// # Safety
+/// `d` is a packet start checked for at least `F::L4` bytes.
+#[inline(always)]
+pub unsafe fn kept<F: Family>(d: usize, ttl: u32) -> Kept {
+    // SAFETY: all offsets are inside the IP header.
+    unsafe {
+        Kept {
+            first_word: ld::<u32>(d + ETH_LEN),
+            id_frag: ld::<u32>(d + ETH_LEN + 4),
+            ip_check: ld::<u16>(d + ETH_LEN + 10),
+            ttl: ttl as u8,
+        }
+    }
+}
+
+impl Kept {
+    /// IPv4's TTL/protocol word before and after the decrement (native loads).
+    #[inline(always)]
+    pub fn ttl_words(&self) -> (u16, u16) {
+        (u16::from_ne_bytes([self.ttl, IPPROTO_UDP]), u16::from_ne_bytes([self.ttl - 1, IPPROTO_UDP]))
+    }
+}
+
+/// The new IPv4 header checksum (0 for IPv6, which has none): the binding deltas of the address
+/// rewrite (one per binding involved), the total length and the TTL.
+#[inline(always)]
+pub fn ip_check<F: Family>(k: &Kept, deltas: [u16; 2], old_tot: u16, new_tot: u16) -> u16 {
+    if F::ADDR_LEN != 4 {
+        return 0;
+    }
+    let mut c = Csum::new(k.ip_check);
+    c.add(deltas[0]);
+    c.add(deltas[1]);
+    c.replace(wire16(old_tot), wire16(new_tot));
+    let (ttl_old, ttl_new) = k.ttl_words();
+    c.replace(ttl_old, ttl_new);
+    c.finish()
+}
+
+/// The forwarded packet's addressing and lengths.
+pub struct Headers<'a> {
+    pub route: &'a RouteCache,
+    /// Stored addresses (map memory, 16 bytes).
     pub src: &'a [u8; 16],
     pub dst: &'a [u8; 16],
     pub sport: u16,
     pub dport: u16,
+    /// IPv4 total length (host order; unused for IPv6).
+    pub ip_tot: u16,
     pub udp_len: u16,
-    pub route: Route,
+    /// Finished checksums (native), IPv4 header and UDP.
+    pub ip_check: u16,
+    pub udp_check: u16,
 }
 
-/// How the UDP payload changes: words leaving and joining the checksum, and the resize.
-pub struct Delta {
-    /// Words removed from the payload (ChannelData header, padding bytes).
-    pub sub: [u16; 5],
-    /// Words added to the payload (ChannelData header).
-    pub add: [u16; 2],
-    /// `bpf_xdp_adjust_head` delta: +4 strips the ChannelData header, -4 makes room for it,
-    /// 0 keeps it (hairpin: only the channel number changes).
-    pub head: i32,
-    /// Bytes to trim from the end (Ethernet trailer, ChannelData padding).
-    pub tail: usize,
-    /// ChannelData header to write after the UDP header when `head` <= 0.
-    pub chdata: [u8; 4],
-}
-
+/// Writes Ethernet, IP and UDP headers at `d`.
+///
+/// # Safety
+/// `d` is a packet start checked for at least `F::L4 + UDP_LEN` bytes.
 #[inline(always)]
-fn first4(a: &[u8; 16]) -> [u8; 4] {
-    [a[0], a[1], a[2], a[3]]
-}
-
-/// UDP checksum over the changed pseudo-header and header words plus the payload delta.
-/// Pseudo-header and header both carry the length, hence two replaces.
-#[inline(always)]
-fn udp_check(p: &Parsed, t: &Target, d: &Delta) -> u16 {
-    let mut c = Csum::new(p.udp_check);
-    c.replace16(&p.src, t.src);
-    c.replace16(&p.dst, t.dst);
-    c.replace(p.udp_len, t.udp_len);
-    c.replace(p.udp_len, t.udp_len);
-    c.replace(p.sport, t.sport);
-    c.replace(p.dport, t.dport);
-    let mut i = 0;
-    while i < d.sub.len() {
-        c.sub(d.sub[i]);
-        i += 1;
-    }
-    c.add(d.add[0]);
-    c.add(d.add[1]);
-    c.finish_udp()
-}
-
-/// Rewrites an IPv4 packet in place. Own BPF function to keep each stack frame small.
-/// Returns 0 or the failure verdict (never 0, which is a forwarded slot).
-#[inline(never)]
-pub fn emit_v4(ctx: &XdpContext, p: &Parsed, t: &Target, d: &Delta, f: &mut V4Frame) -> u32 {
-    match try_v4(ctx, p, t, d, f) {
-        Ok(()) => 0,
-        Err(v) => v as u32,
+pub unsafe fn write<F: Family>(d: usize, k: &Kept, h: &Headers) {
+    let r = addr_of(h.route);
+    // SAFETY: the caller checked the frame; `r`, `src` and `dst` are map values (RouteCache
+    // starts with dmac, smac: the first 12 bytes of the Ethernet header).
+    unsafe {
+        st::<u64>(d, ld::<u64>(r));
+        st::<u32>(d + 8, ld::<u32>(r + 8));
+        st::<u16>(d + 12, F::ETHERTYPE);
+        if F::ADDR_LEN == 4 {
+            // Version/IHL and TOS kept, as the first half of the first word.
+            st::<u16>(d + ETH_LEN, first_half(k));
+            st::<u16>(d + ETH_LEN + 2, wire16(h.ip_tot));
+            st::<u32>(d + ETH_LEN + 4, k.id_frag);
+            st::<u16>(d + ETH_LEN + 8, k.ttl_words().1);
+            st::<u16>(d + ETH_LEN + 10, h.ip_check);
+        } else {
+            st::<u32>(d + ETH_LEN, k.first_word);
+            st::<u16>(d + ETH_LEN + 4, wire16(h.udp_len));
+            st::<u16>(d + ETH_LEN + 6, u16::from_ne_bytes([IPPROTO_UDP, k.ttl - 1]));
+        }
+        addr_to_frame::<F>(d + F::SRC, addr_of(h.src));
+        addr_to_frame::<F>(d + F::DST, addr_of(h.dst));
+        st::<u16>(d + F::L4, wire16(h.sport));
+        st::<u16>(d + F::L4 + 2, wire16(h.dport));
+        st::<u16>(d + F::L4 + 4, wire16(h.udp_len));
+        st::<u16>(d + F::L4 + 6, h.udp_check);
     }
 }
 
+/// The first two bytes of the first IP word (IPv4 version/IHL and TOS) as a native word.
 #[inline(always)]
-fn try_v4(ctx: &XdpContext, p: &Parsed, t: &Target, d: &Delta, f: &mut V4Frame) -> Result<(), Verdict> {
-    // One copy of the headers (in scratch memory); the old values come from `p`.
-    copy_in(ctx, f)?;
-    f.eth.dst = t.route.dmac;
-    f.eth.src = t.route.smac;
-    let tot = t.udp_len + IPV4_LEN as u16;
-    f.ip.tot_len = tot.to_be_bytes();
-    f.ip.ttl = p.ttl - 1;
-    f.ip.src = first4(t.src);
-    f.ip.dst = first4(t.dst);
-    let mut ic = Csum::new(p.ip_check);
-    ic.replace4(&first4(&p.src), &f.ip.src);
-    ic.replace4(&first4(&p.dst), &f.ip.dst);
-    ic.replace(p.ip_tot as u16, tot);
-    ic.replace(u16::from_be_bytes([p.ttl, IPPROTO_UDP]), u16::from_be_bytes([f.ip.ttl, IPPROTO_UDP]));
-    f.ip.check = ic.finish().to_be_bytes();
-    f.udp.src = t.sport.to_be_bytes();
-    f.udp.dst = t.dport.to_be_bytes();
-    f.udp.len = t.udp_len.to_be_bytes();
-    // A zero IPv4 UDP checksum means "none" (RFC 768) and stays zero.
-    if p.udp_check != 0 {
-        f.udp.check = udp_check(p, t, d).to_be_bytes();
-    }
-    resize(ctx, d)?;
-    copy_out(ctx, f)?;
-    write_chdata(ctx, p, d)
+fn first_half(k: &Kept) -> u16 {
+    let b = k.first_word.to_ne_bytes();
+    u16::from_ne_bytes([b[0], b[1]])
 }
 
-/// Rewrites an IPv6 packet in place; see [`emit_v4`].
-#[inline(never)]
-pub fn emit_v6(ctx: &XdpContext, p: &Parsed, t: &Target, d: &Delta, f: &mut V6Frame) -> u32 {
-    match try_v6(ctx, p, t, d, f) {
-        Ok(()) => 0,
-        Err(v) => v as u32,
-    }
-}
-
+/// Trims `tail` bytes from the end, then moves the packet start by `head` (+4 strips the
+/// ChannelData header, -4 makes room for it, 0 keeps it). Every packet pointer must be
+/// re-derived after. Nothing has been written when this fails early.
 #[inline(always)]
-fn try_v6(ctx: &XdpContext, p: &Parsed, t: &Target, d: &Delta, f: &mut V6Frame) -> Result<(), Verdict> {
-    copy_in(ctx, f)?;
-    f.eth.dst = t.route.dmac;
-    f.eth.src = t.route.smac;
-    f.ip.payload_len = t.udp_len.to_be_bytes();
-    f.ip.hop_limit = p.ttl - 1;
-    f.ip.src = *t.src;
-    f.ip.dst = *t.dst;
-    f.udp.src = t.sport.to_be_bytes();
-    f.udp.dst = t.dport.to_be_bytes();
-    f.udp.len = t.udp_len.to_be_bytes();
-    // Mandatory over IPv6 (RFC 8200 §8.1); zero was refused while parsing.
-    f.udp.check = udp_check(p, t, d).to_be_bytes();
-    resize(ctx, d)?;
-    copy_out(ctx, f)?;
-    write_chdata(ctx, p, d)
-}
-
-#[inline(always)]
-fn write_chdata(ctx: &XdpContext, p: &Parsed, d: &Delta) -> Result<(), Verdict> {
-    if d.head <= 0 {
-        write_at(ctx, p.l4_off() + UDP_LEN, d.chdata).ok_or(Verdict::Aborted)?;
-    }
-    Ok(())
-}
-
-/// Trims the tail, then moves the packet start. Every packet pointer must be re-derived after.
-#[inline(always)]
-fn resize(ctx: &XdpContext, d: &Delta) -> Result<(), Verdict> {
-    if d.tail > 0 {
+pub fn resize(ctx: &XdpContext, tail: usize, head: i32) -> Result<(), Verdict> {
+    if tail > 0 {
         // SAFETY: ctx.ctx is the live xdp_md; shrinking by less than the packet length.
-        if unsafe { bpf_xdp_adjust_tail(ctx.ctx.cast(), -(d.tail as i32)) } != 0 {
+        if unsafe { bpf_xdp_adjust_tail(ctx.ctx.cast(), -(tail as i32)) } != 0 {
             return Err(Verdict::AdjustFailed);
         }
     }
-    if d.head == 0 {
+    if head == 0 {
         return Ok(());
     }
     // SAFETY: as above; XDP guarantees 256 bytes of headroom for the 4-byte grow.
-    if unsafe { bpf_xdp_adjust_head(ctx.ctx.cast(), d.head) } != 0 {
+    if unsafe { bpf_xdp_adjust_head(ctx.ctx.cast(), head) } != 0 {
         // The tail may already be trimmed: the packet is no longer what arrived.
-        return Err(if d.tail > 0 { Verdict::Aborted } else { Verdict::AdjustFailed });
+        return Err(if tail > 0 { Verdict::Aborted } else { Verdict::AdjustFailed });
     }
     Ok(())
 }
 
-/// Copies the packet's leading headers into `f` without a stack temporary.
+/// Subtracts the 0-3 ChannelData padding bytes after `len` data bytes (RFC 8656 §12.5) from
+/// `c`. Checksum words are aligned to the UDP header and the 4-byte ChannelData header keeps
+/// the payload's parity, so a byte at an even data offset is the first byte of its word. Read
+/// with `bpf_xdp_load_bytes`: a variable packet offset is not something the verifier can
+/// bound through a plain pointer.
 #[inline(always)]
-fn copy_in<T>(ctx: &XdpContext, f: &mut T) -> Result<(), Verdict> {
-    let src = ptr_at::<T>(ctx, 0).ok_or(Verdict::Malformed)?;
-    // SAFETY: ptr_at checked the bounds; f is scratch memory of the same type, no overlap.
-    unsafe { core::ptr::copy_nonoverlapping(src as *const T, f as *mut T, 1) };
-    Ok(())
-}
-
-/// Writes `f` to the start of the (resized) packet.
-#[inline(always)]
-fn copy_out<T>(ctx: &XdpContext, f: &T) -> Result<(), Verdict> {
-    let dst = ptr_at::<T>(ctx, 0).ok_or(Verdict::Aborted)?;
-    // SAFETY: as in copy_in, in the other direction.
-    unsafe { core::ptr::copy_nonoverlapping(f as *const T, dst, 1) };
+pub fn sub_padding<F: Family>(ctx: &XdpContext, c: &mut Csum, len: usize, pad: usize) -> Result<(), Verdict> {
+    if pad == 0 {
+        return Ok(());
+    }
+    let mut word: u32 = 0;
+    let off = (F::L4 + UDP_LEN + CD_LEN + (len & MAX_PAYLOAD)) as u32;
+    let buf = (&mut word as *mut u32).cast();
+    // SAFETY: ctx.ctx is the live xdp_md; `word` has room for 4 bytes and each size is <= 3;
+    // the helper checks the offset against the packet itself.
+    let rc = unsafe {
+        match pad {
+            1 => bpf_xdp_load_bytes(ctx.ctx, off, buf, 1),
+            2 => bpf_xdp_load_bytes(ctx.ctx, off, buf, 2),
+            _ => bpf_xdp_load_bytes(ctx.ctx, off, buf, 3),
+        }
+    };
+    if rc != 0 {
+        return Err(Verdict::LengthMismatch);
+    }
+    let bytes = word.to_ne_bytes();
+    let mut i = 0;
+    while i < 3 {
+        let b = bytes[i];
+        // Absent bytes are zero: subtracting a zero word changes nothing.
+        c.sub(if (len + i) & 1 == 0 { u16::from_ne_bytes([b, 0]) } else { u16::from_ne_bytes([0, b]) });
+        i += 1;
+    }
     Ok(())
 }

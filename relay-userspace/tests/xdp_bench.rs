@@ -27,6 +27,7 @@ use support::{
     relay_lab::*,
 };
 
+const XDP_TX: u32 = 3;
 const XDP_REDIRECT: u32 = 4;
 const SAMPLES: u32 = 20_000;
 
@@ -38,7 +39,7 @@ fn binding(client: &str, server: &str, peer: &str, relay: &str) -> ChannelBindin
     ChannelBinding {
         client: sa(client),
         server: sa(server),
-        channel: 0x4001,
+        channel: if relay.ends_with(":50011") { 0x4011 } else { 0x4001 },
         peer: sa(peer),
         relay: sa(relay),
         expires_at: Instant::now() + Duration::from_secs(3600),
@@ -63,6 +64,14 @@ fn xdp_ns_per_packet() {
         .upsert(&binding("[fd00:1::2]:40000", "[fd00:1::1]:3478", "[fd00:2::2]:60000", "[fd00:2::1]:50000"))
         .expect("v6");
     offload.upsert(&binding("10.0.1.2:40009", "10.0.1.1:3478", "10.0.2.9:60009", "10.0.2.1:50009")).expect("v4");
+    // Hairpin pairs: each client's peer is the other's relayed address on this relay.
+    for (srv, a, b, ra, rb) in [
+        ("10.0.1.1:3478", "10.0.1.2:40010", "10.0.1.3:40011", "10.0.2.1:50010", "10.0.2.1:50011"),
+        ("[fd00:1::1]:3478", "[fd00:1::2]:40010", "[fd00:1::3]:40011", "[fd00:2::1]:50010", "[fd00:2::1]:50011"),
+    ] {
+        offload.upsert(&binding(a, srv, rb, ra)).expect("hairpin A");
+        offload.upsert(&binding(b, srv, ra, rb)).expect("hairpin B");
+    }
     // 160 bytes: a typical audio RTP packet with SRTP tag.
     let media = [0x5au8; 160];
     let cd = channel_data(0x4001, &media, &[]);
@@ -80,7 +89,9 @@ fn xdp_ns_per_packet() {
         Udp::new(sa("10.0.1.2:40000"), sa("10.0.1.1:3478"), &channel_data(0x4002, &media, &[])).frame(R0_MAC, C0_MAC);
     let other = Udp::new(sa("10.0.2.2:61000"), sa("10.0.2.1:50000"), &media).frame(R1_MAC, P0_MAC);
     let nn = Udp::new(sa("10.0.1.2:40009"), sa("10.0.1.1:3478"), &cd).frame(R0_MAC, C0_MAC);
-    let cases: [(&str, &[u8], u32); 8] = [
+    let hp4 = Udp::new(sa("10.0.1.2:40010"), sa("10.0.1.1:3478"), &cd).frame(R0_MAC, C0_MAC);
+    let hp6 = Udp::new(sa("[fd00:1::2]:40010"), sa("[fd00:1::1]:3478"), &cd).frame(R0_MAC, C0_MAC);
+    let cases: [(&str, &[u8], u32); 10] = [
         ("baseline_not_ip", &arp, r0),
         ("pass_no_neigh", &nn, r0),
         ("pass_c2p_miss", &miss, r0),
@@ -89,12 +100,16 @@ fn xdp_ns_per_packet() {
         ("c2p_v6", &c2p6, r0),
         ("p2c_v4", &p2c4, r1),
         ("p2c_v6", &p2c6, r1),
+        ("hairpin_v4", &hp4, r0),
+        ("hairpin_v6", &hp6, r0),
     ];
     let results = lab.relay.run(|| xdp::bench(&offload, &cases, SAMPLES).expect("BPF_PROG_TEST_RUN"));
     let baseline = results[0].median.as_nanos();
     for r in &results[1..] {
         if !r.name.starts_with("pass_") {
-            assert_eq!(r.action, XDP_REDIRECT, "{}: the benchmark must measure the forwarding path", r.name);
+            // Hairpinned media leaves by the interface it came in on.
+            let want = if r.name.starts_with("hairpin") { XDP_TX } else { XDP_REDIRECT };
+            assert_eq!(r.action, want, "{}: the benchmark must measure the forwarding path", r.name);
         }
         println!(
             "xdp_bench {} ns_per_packet={} mean={} baseline={baseline} net={} samples={}",
