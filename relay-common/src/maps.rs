@@ -107,9 +107,9 @@ pub struct C2pValue {
     /// UDP checksum delta of the address and port rewrite and the channel number leaving the
     /// payload (see [`csum_delta`]).
     pub udp_csum: u16,
-    /// CLOCK_MONOTONIC ns after which the entry is ignored. The program reads the clock with
-    /// `bpf_ktime_get_coarse_ns` (same clock, no TSC read, up to one tick behind), so an entry
-    /// may still forward for at most one tick (1-4 ms) past this.
+    /// CLOCK_MONOTONIC ns after which the entry is ignored. The program reads the coarse
+    /// variant of that clock once per tick (relay-ebpf's `clock`), so an entry may still
+    /// forward for at most two ticks (2-8 ms) past this.
     pub expires_ns: u64,
 }
 

@@ -1,7 +1,7 @@
 //! client -> peer: ChannelData to a listening port becomes plain UDP from the relayed address
 //! (RFC 8656 §12.6 for the rules the daemon would apply; the kernel only does the fast case).
 
-use aya_ebpf::{helpers::generated::bpf_ktime_get_coarse_ns, programs::XdpContext};
+use aya_ebpf::programs::XdpContext;
 use relay_common::{route_slot, C2pValue, Verdict, CHANNEL_MAX, CHANNEL_MIN};
 
 use crate::{
@@ -79,9 +79,7 @@ fn forward_inner<F: Family>(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdic
     // By reference on purpose: a by-value key would be copied onto the stack.
     #[allow(clippy::needless_borrows_for_generic_args)]
     let v: &C2pValue = unsafe { &*C2P.get_ptr(&*k).ok_or(Verdict::C2pMiss)? };
-    // SAFETY: helper without preconditions. Coarse: CLOCK_MONOTONIC without a TSC read, at most
-    // a tick behind, which is precise enough for expiries and the route cache.
-    let now = unsafe { bpf_ktime_get_coarse_ns() };
+    let now = s.clock.now();
     if now > v.expires_ns {
         return Err(Verdict::Expired);
     }

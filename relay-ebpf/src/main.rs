@@ -9,6 +9,7 @@
 #![no_main]
 
 mod c2p;
+mod clock;
 mod csum;
 mod hairpin;
 mod maps;

@@ -1,6 +1,6 @@
 //! The program's maps (names from `relay_common::map_names`; the daemon pins them).
 
-use crate::{hairpin, parse::Parsed};
+use crate::{clock::Clock, hairpin, parse::Parsed};
 use aya_ebpf::{
     bindings::bpf_fib_lookup as FibParams,
     macros::map,
@@ -81,6 +81,7 @@ pub struct Scratch {
     pub p2c_key: P2cKey,
     /// Set by client->peer when the peer is local; read by the hairpin.
     pub hairpin: hairpin::Pending,
+    pub clock: Clock,
 }
 
 #[map(name = "RELAY_SCRATCH")]

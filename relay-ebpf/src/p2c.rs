@@ -1,7 +1,7 @@
 //! peer -> client: UDP to a relayed address becomes ChannelData from the server address
 //! (RFC 8656 §12.7 for the rules the daemon would apply).
 
-use aya_ebpf::{helpers::generated::bpf_ktime_get_coarse_ns, programs::XdpContext};
+use aya_ebpf::programs::XdpContext;
 use relay_common::{route_slot, P2cValue, Verdict};
 
 use crate::{
@@ -37,8 +37,7 @@ fn forward_inner<F: Family>(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdic
     // By reference on purpose: a by-value key would be copied onto the stack.
     #[allow(clippy::needless_borrows_for_generic_args)]
     let v: &P2cValue = unsafe { &*P2C.get_ptr(&*k).ok_or(Verdict::P2cMiss)? };
-    // SAFETY: helper without preconditions. Coarse clock: see c2p.
-    let now = unsafe { bpf_ktime_get_coarse_ns() };
+    let now = s.clock.now();
     if now > v.expires_ns {
         return Err(Verdict::Expired);
     }

@@ -1,5 +1,5 @@
 //! `Instant` -> CLOCK_MONOTONIC nanoseconds, the clock the XDP program reads (through
-//! `bpf_ktime_get_coarse_ns`: at most one tick behind).
+//! `bpf_ktime_get_coarse_ns` once per tick: at most two ticks behind).
 //!
 //! std's `Instant` is CLOCK_MONOTONIC on Linux but opaque, so we pair it with one
 //! `clock_gettime` reading and carry the offset.
