@@ -72,7 +72,7 @@ impl Plan {
                 max_steps: 12,
                 max_bisect: 2,
                 max_reps: 3,
-                max: Timing { warmup_ms: 500, measure_ms: 2000, drain_ms: 300 },
+                max: Timing { warmup_ms: 500, measure_ms: 1500, drain_ms: 300 },
                 alloc_count: 10_000,
                 alloc_time_limit_s: 60,
                 quiet_wait_s: 60,

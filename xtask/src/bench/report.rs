@@ -143,7 +143,7 @@ fn rows(plan: &Plan, results: &[SystemResult], xdp: &XdpProg) -> Vec<Row> {
         target: String::new(),
     });
     rows.push(Row {
-        label: format!("worst loss at the fixed rate, {size} B (%)"),
+        label: "worst loss of any fixed-rate run, all sizes (%)".into(),
         cells: per_system(results, |r| {
             Summary::of(plan.sizes.iter().flat_map(|&z| fixed(r, z)).map(|s| num(&s.result, "loss_ratio") * 100.0))
                 .map(|s| Summary { min: s.max, median: s.max, n: 1, ..s })
