@@ -83,10 +83,10 @@ impl Pending {
     }
 }
 
-/// Separate BPF function per family, called from the entry point (not from client->peer, whose
-/// frame would count against the same 512-byte stack); returns [`crate::pack`]ed results.
-/// `s.hairpin` and `s.p2c_key` were filled by [`Pending::start`].
-#[inline(never)]
+/// Runs after client->peer gave up on the route (inlined into the entry point, see c2p);
+/// returns [`crate::pack`]ed results. `s.hairpin` and `s.p2c_key` were filled by
+/// [`Pending::start`].
+#[inline(always)]
 pub fn forward<F: Family>(ctx: &XdpContext, s: &mut Scratch) -> u64 {
     crate::pack(forward_inner::<F>(ctx, s))
 }

@@ -12,8 +12,8 @@ use crate::{
     route::{lookup, transmit, Flow},
 };
 
-/// Separate BPF function per family; returns [`crate::pack`]ed results.
-#[inline(never)]
+/// Inlined into the entry point (see c2p); returns [`crate::pack`]ed results.
+#[inline(always)]
 pub fn forward<F: Family>(ctx: &XdpContext, s: &mut Scratch) -> u64 {
     crate::pack(forward_inner::<F>(ctx, s))
 }
