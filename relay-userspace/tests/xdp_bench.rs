@@ -6,6 +6,8 @@
 //! case (target: under 100 ns). `baseline` is a non-IP frame, i.e. the measurement overhead
 //! plus the cheapest pass; `net` = median - baseline. `pass_*` rows price the slow-path
 //! decisions: a map miss, and a FIB lookup that finds no neighbour (the lookup alone).
+//! `*_tx` rows have the peer on the client's link (one-NIC deployments: XDP_TX, no redirect);
+//! `hairpin_*` rows are both clients of a call on this relay (XDP_TX as well).
 
 mod support;
 
@@ -64,6 +66,8 @@ fn xdp_ns_per_packet() {
         .upsert(&binding("[fd00:1::2]:40000", "[fd00:1::1]:3478", "[fd00:2::2]:60000", "[fd00:2::1]:50000"))
         .expect("v6");
     offload.upsert(&binding("10.0.1.2:40009", "10.0.1.1:3478", "10.0.2.9:60009", "10.0.2.1:50009")).expect("v4");
+    // Peer on the client link: leaves by the interface it came in on (XDP_TX, no redirect).
+    offload.upsert(&binding("10.0.1.2:40002", "10.0.1.1:3478", "10.0.1.3:60002", "10.0.1.1:50002")).expect("tx");
     // Hairpin pairs: each client's peer is the other's relayed address on this relay.
     for (srv, a, b, ra, rb) in [
         ("10.0.1.1:3478", "10.0.1.2:40010", "10.0.1.3:40011", "10.0.2.1:50010", "10.0.2.1:50011"),
@@ -91,7 +95,9 @@ fn xdp_ns_per_packet() {
     let nn = Udp::new(sa("10.0.1.2:40009"), sa("10.0.1.1:3478"), &cd).frame(R0_MAC, C0_MAC);
     let hp4 = Udp::new(sa("10.0.1.2:40010"), sa("10.0.1.1:3478"), &cd).frame(R0_MAC, C0_MAC);
     let hp6 = Udp::new(sa("[fd00:1::2]:40010"), sa("[fd00:1::1]:3478"), &cd).frame(R0_MAC, C0_MAC);
-    let cases: [(&str, &[u8], u32); 10] = [
+    let c2p4tx = Udp::new(sa("10.0.1.2:40002"), sa("10.0.1.1:3478"), &cd).frame(R0_MAC, C0_MAC);
+    let p2c4tx = Udp::new(sa("10.0.1.3:60002"), sa("10.0.1.1:50002"), &media).frame(R0_MAC, ONLINK_MAC);
+    let cases: [(&str, &[u8], u32); 12] = [
         ("baseline_not_ip", &arp, r0),
         ("pass_no_neigh", &nn, r0),
         ("pass_c2p_miss", &miss, r0),
@@ -100,6 +106,8 @@ fn xdp_ns_per_packet() {
         ("c2p_v6", &c2p6, r0),
         ("p2c_v4", &p2c4, r1),
         ("p2c_v6", &p2c6, r1),
+        ("c2p_v4_tx", &c2p4tx, r0),
+        ("p2c_v4_tx", &p2c4tx, r0),
         ("hairpin_v4", &hp4, r0),
         ("hairpin_v6", &hp6, r0),
     ];
@@ -107,8 +115,8 @@ fn xdp_ns_per_packet() {
     let baseline = results[0].median.as_nanos();
     for r in &results[1..] {
         if !r.name.starts_with("pass_") {
-            // Hairpinned media leaves by the interface it came in on.
-            let want = if r.name.starts_with("hairpin") { XDP_TX } else { XDP_REDIRECT };
+            // Hairpinned media and `_tx` cases leave by the interface they came in on.
+            let want = if r.name.starts_with("hairpin") || r.name.ends_with("_tx") { XDP_TX } else { XDP_REDIRECT };
             assert_eq!(r.action, want, "{}: the benchmark must measure the forwarding path", r.name);
         }
         println!(

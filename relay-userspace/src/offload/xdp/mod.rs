@@ -20,6 +20,14 @@
 //!   packet shows up as `pass_fib_forwarding_disabled`. `pass_fib_no_neighbour` clears once the
 //!   stack has resolved the next hop (it does so for the packets it is handed).
 //! - Routes are cached per binding for one second ([`relay_common::ROUTE_CACHE_NS`]).
+//! - Media that leaves by the interface it came in on (`XDP_TX`: a peer on the client's link,
+//!   and every hairpin) is only picked up by a *veth* peer that runs an XDP program itself
+//!   (drivers/net/veth.c); on a veth-based host (containers, test labs) give the other end an
+//!   XDP_PASS program. Physical NICs need nothing.
+//! - Packets from local senders on veths carry partial checksums; turn TX checksum offload off
+//!   on those senders (`ethtool -K <dev> tx off`) or the rewritten checksums are wrong.
+//! - Bindings carry their own expiry; the program reads CLOCK_MONOTONIC coarsely (once per
+//!   tick per CPU), so a binding may forward for up to two ticks past it.
 
 mod bench;
 mod clock;
