@@ -12,7 +12,7 @@ use crate::{
     c2p::ChannelHeader,
     csum::{wire16, Csum},
     maps::{count_channel, Scratch, P2C},
-    ptr::{addr_of, ld, packet, st, Family, CD_LEN, UDP_LEN},
+    ptr::{addr_of, ld, packet, set_family, st, Family, CD_LEN, UDP_LEN},
     rewrite::{ip_check, kept, resize, sub_padding, write, Headers},
     route::{lookup, transmit, Flow},
 };
@@ -36,7 +36,8 @@ pub struct Pending {
     pub len: u16,
     /// 0-3 padding bytes after the data (RFC 8656 §12.5).
     pub pad: u16,
-    pub _pad: [u16; 3],
+    pub _pad: u16,
+    pub _pad2: u32,
     pub now: u64,
 }
 
@@ -55,8 +56,8 @@ impl Pending {
         }
         k.peer_port = a.relay_port;
         k.relay_port = a.peer_port;
-        k.family = a.family;
-        k._pad = [0; 3];
+        // SAFETY: family and the 3 padding bytes after it, inside the key (scratch map memory).
+        unsafe { set_family(addr_of(&k.family), a.family) };
         s.hairpin = Pending {
             a_slot: a.stats_slot,
             peer_on_relay_ip: u32::from(same16(&a.peer_addr, &a.relay_addr)),
@@ -65,7 +66,8 @@ impl Pending {
             channel: cd.channel,
             len: cd.len as u16,
             pad: cd.pad as u16,
-            _pad: [0; 3],
+            _pad: 0,
+            _pad2: 0,
             now,
         };
     }

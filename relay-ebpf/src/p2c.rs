@@ -7,7 +7,7 @@ use relay_common::{route_slot, P2cValue, Verdict};
 use crate::{
     csum::{wire16, Csum},
     maps::{count_channel, Scratch, P2C},
-    ptr::{addr_of, addr_to_key, packet, st, Family, CD_LEN, UDP_LEN},
+    ptr::{addr_of, addr_to_key, packet, set_family, st, Family, CD_LEN, UDP_LEN},
     rewrite::{ip_check, kept, resize, write, Headers},
     route::{lookup, transmit, Flow},
 };
@@ -30,8 +30,8 @@ fn forward_inner<F: Family>(ctx: &XdpContext, s: &mut Scratch) -> Result<(Verdic
     }
     k.peer_port = p.sport;
     k.relay_port = p.dport;
-    k.family = F::FAMILY;
-    k._pad = [0; 3];
+    // SAFETY: family and the 3 padding bytes after it, inside the key (scratch map memory).
+    unsafe { set_family(addr_of(&k.family), F::FAMILY) };
     // SAFETY: map values stay valid (RCU) for the program's run; a concurrent update by the
     // daemon can at worst mix an old and a new binding for one packet.
     // By reference on purpose: a by-value key would be copied onto the stack.

@@ -133,3 +133,14 @@ pub unsafe fn addr_to_frame<F: Family>(dst: usize, src: usize) {
         }
     }
 }
+
+/// Writes a key's `family` byte and zeroes the 3 padding bytes after it with one store (a
+/// `[0; 3]` assignment becomes a `memset` call, which costs a BPF-to-BPF call and return).
+///
+/// # Safety
+/// `addr .. addr + 4` writable map memory.
+#[inline(always)]
+pub unsafe fn set_family(addr: usize, family: u8) {
+    // SAFETY: the caller guarantees the range.
+    unsafe { st::<u32>(addr, u32::from_ne_bytes([family, 0, 0, 0])) }
+}
