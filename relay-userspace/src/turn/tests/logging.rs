@@ -8,9 +8,20 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use super::*;
 
-/// Collects formatted log lines.
+/// Collects formatted log lines of the current thread.
+///
+/// One global subscriber is installed once and routes each event to the capture of the thread
+/// that emitted it. A scoped subscriber per test (`with_default`) raced with tracing's
+/// process-wide callsite interest cache when tests ran in parallel, and lost every line.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
+
+thread_local! {
+    static SINK: std::cell::RefCell<Option<(Captured, tracing::Level)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes to the current thread's capture, or nowhere.
+struct Router;
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -22,10 +33,16 @@ impl Write for Captured {
     }
 }
 
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
+impl<'a> MakeWriter<'a> for Router {
+    type Writer = Box<dyn Write>;
+    fn make_writer(&'a self) -> Self::Writer {
+        Box::new(std::io::sink())
+    }
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        SINK.with_borrow(|s| match s {
+            Some((c, level)) if meta.level() <= level => Box::new(c.clone()) as Box<dyn Write>,
+            _ => Box::new(std::io::sink()),
+        })
     }
 }
 
@@ -34,8 +51,19 @@ impl Captured {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap().lines().map(str::to_owned).collect()
     }
     fn with<R>(&self, level: tracing::Level, f: impl FnOnce() -> R) -> R {
-        let sub = tracing_subscriber::fmt().with_writer(self.clone()).with_ansi(false).with_max_level(level).finish();
-        tracing::subscriber::with_default(sub, f)
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let sub = tracing_subscriber::fmt()
+                .with_writer(Router)
+                .with_ansi(false)
+                .with_max_level(tracing::Level::TRACE)
+                .finish();
+            tracing::subscriber::set_global_default(sub).unwrap();
+        });
+        SINK.with_borrow_mut(|s| *s = Some((self.clone(), level)));
+        let r = f();
+        SINK.with_borrow_mut(|s| *s = None);
+        r
     }
 }
 
