@@ -16,7 +16,7 @@ pub struct ChannelBinding {
     pub client: SocketAddr,
     /// Server address the client talks to (the 5-tuple's local side).
     pub server: SocketAddr,
-    /// Channel number, 0x4000..=0x4FFF (RFC 8656 §12).
+    /// Channel number: 0x4000..=0x4FFF (RFC 8656 §12), or up to 0x7FFF for RFC 5766 clients.
     pub channel: u16,
     /// The peer bound to this channel.
     pub peer: SocketAddr,
