@@ -49,7 +49,13 @@ pub fn start(kind: Kind, ns: &Ns, ip: Ipv4Addr, cert: &RelayCert) -> TurnServer 
     let (mut process, ready) = match kind {
         Kind::Relay => {
             let mut cmd = ns.command(env!("CARGO_BIN_EXE_relay"));
-            cmd.env("RUST_LOG", "debug,aya=info,aya_obj=info").arg("serve").args(&common).arg("--xdp=auto");
+            // A pin directory of this run's own: another relay on the host (a benchmark, a
+            // developer's) may own the default one, and then ours would run without XDP.
+            cmd.env("RUST_LOG", "debug,aya=info,aya_obj=info")
+                .arg("serve")
+                .args(&common)
+                .arg("--xdp=auto")
+                .arg(format!("--xdp-pin-dir={}", pin_dir().display()));
             (Guarded::spawn("relay", cmd), "relay ready")
         }
         Kind::Coturn => {
@@ -87,12 +93,17 @@ impl TurnServer {
     pub fn xdp(&self, what: &str) -> String {
         assert_eq!(self.kind, Kind::Relay, "coturn has no XDP fast path: this check is for our relay");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_relay"));
-        cmd.args(["xdp", what]);
+        cmd.args(["xdp", what]).arg(format!("--pin-dir={}", pin_dir().display()));
         let out = run_bounded(cmd, Duration::from_secs(20));
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "relay xdp {what} failed ({}):\n{text}", out.status);
         text
     }
+}
+
+/// This test process's bpffs pin directory for the relay's maps.
+fn pin_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/sys/fs/bpf/relay-browser-test-{}", std::process::id()))
 }
 
 /// Packets the XDP program forwarded itself: the `forwarded_*` verdict lines of `relay xdp
