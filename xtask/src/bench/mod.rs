@@ -98,6 +98,8 @@ pub fn run(quick: bool) -> Result<()> {
     eprintln!("xtask: bench: XDP program ({:.0} s so far)", started.elapsed().as_secs_f64());
     let xdp = xdp_prog::measure(&root, xdp_exe.as_deref());
     env.reflector.stop(Duration::from_secs(2));
+    // The relay removes its pins on a clean exit; this covers one that did not exit cleanly.
+    let _ = std::fs::remove_dir_all(systems::pin_dir());
     drop(env);
     let took = (started.elapsed(), measure_start.elapsed());
     let md = report::markdown(&plan, &results, &xdp, took);

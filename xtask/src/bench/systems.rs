@@ -9,6 +9,11 @@ pub const PORT: u16 = 3478;
 pub const SECRET: &str = "bench-secret";
 pub const REALM: &str = "bench";
 
+/// Where `relay --xdp native` pins its maps during the bench (removed afterwards).
+pub fn pin_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/sys/fs/bpf/relay-bench-{}", std::process::id()))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum System {
     /// Plain routed path, no relay: the floor.
@@ -85,7 +90,9 @@ impl System {
                 .map(String::from),
             ),
             System::RelayUserspace => args.extend(["--xdp", "off"].map(String::from)),
-            _ => args.extend(["--xdp", "native"].map(String::from)),
+            // A pin directory of our own: one daemon per directory, and another relay on the host
+            // (a test, a service) must neither block ours nor be disturbed.
+            _ => args.extend(["--xdp", "native", "--xdp-pin-dir", &pin_dir().to_string_lossy()].map(String::from)),
         }
         Proc::spawn(&t.relay, self.key(), program, &args, logs).map(Some)
     }
