@@ -295,3 +295,50 @@ fn recv_loop(flows: &[Flow], epoll: &Epoll, spec: &RunSpec, shared: &Shared) -> 
     }
     r
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests panic rather than return Result
+mod tests {
+    use super::*;
+    use crate::loadgen::{reflect, sockets};
+    use std::net::SocketAddr;
+    use std::os::fd::AsRawFd;
+
+    /// The whole data path on loopback: paced sendmmsg, the echo peer, recvmmsg and the stamps.
+    #[test]
+    fn echoes_every_probe_over_loopback() {
+        let peer: SocketAddr = "127.0.77.1:40111".parse().unwrap();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let echo = s.spawn(|| reflect::run(&[peer], &stop).unwrap());
+            let socks: Vec<_> =
+                (0..4).map(|_| sockets::bound("127.0.77.2:0".parse().unwrap(), Some(peer), true).unwrap()).collect();
+            let flows: Vec<Flow> = socks.iter().map(|s| Flow { fd: s.as_raw_fd(), channel: None }).collect();
+            let epoll = Epoll::new().unwrap();
+            for (i, s) in socks.iter().enumerate() {
+                epoll.add(s.as_raw_fd(), i as u64).unwrap();
+            }
+            // The echo peer may still be binding: a first run warms up, the second is checked.
+            let mut spec = RunSpec {
+                run: 1,
+                rate: 2000,
+                size: 100,
+                warmup: Duration::from_millis(50),
+                measure: Duration::from_millis(200),
+                drain: Duration::from_millis(300),
+                tick: Duration::from_micros(100),
+                watch: vec![std::process::id()],
+            };
+            run(&flows, &epoll, &spec);
+            spec.run = 2;
+            let r = run(&flows, &epoll, &spec);
+            stop.store(true, Ordering::Relaxed);
+            let counts = echo.join().unwrap();
+            assert!(r.sent > 0);
+            assert_eq!(r.received, r.sent, "{r:?}");
+            assert_eq!(r.lost, 0);
+            assert!(r.window_received > 0 && r.rtt_p50_us > 0.0);
+            assert!(counts.echoed >= r.sent);
+        });
+    }
+}
