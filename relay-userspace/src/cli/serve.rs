@@ -14,7 +14,13 @@ pub const DEFAULT_TLS_PORTS: [u16; 2] = [5349, 443];
 
 pub fn run(opts: ServeOptions) -> Result<()> {
     init_logging();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = opts.threads.unwrap_or(cpus.div_ceil(4)).max(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
     runtime.block_on(serve(opts))
 }
 
