@@ -37,7 +37,7 @@ pub(crate) struct Allocation {
     pub(crate) created_at: Instant,
     /// The Allocate that created it, for idempotent retransmissions (RFC 8656 §5, §7.2).
     pub(crate) created_tid: TransactionId,
-    pub(crate) created_response: Vec<u8>,
+    pub(crate) created_response: Box<[u8]>,
     pub(crate) permissions: Permissions,
     pub(crate) channels: Channels,
     /// Send/Data traffic plus counters of channels already gone.
