@@ -109,7 +109,7 @@ impl Server {
         self.timers.schedule(TimerKey::Allocation(a.id), a.expires_at);
         self.stats.allocations_created += 1;
         self.stats.allocations_active += 1;
-        self.allocs.insert(a.id, a);
+        self.allocs.insert(a.id, Box::new(a));
     }
 
     /// Moves an allocation's expiry (Refresh, RFC 8656 §8.2).
