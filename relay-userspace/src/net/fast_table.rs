@@ -105,7 +105,9 @@ impl FastTable {
         datagram: &[u8],
         now: Instant,
     ) -> Option<(Arc<UdpSocket>, SocketAddr, usize)> {
-        let (channel, data) = split_channel_data(datagram)?;
+        // Any number with top bits 01: only numbers the core bound have entries (RFC 5766's
+        // 0x5000-0x7FFF included, as in the core).
+        let ChannelData { channel, data } = ChannelData::parse_any_number(datagram)?;
         let table = read(&self.c2p);
         let e = table.get(&(client, server, channel))?;
         if now >= e.expires_at {
@@ -161,18 +163,6 @@ impl FastTable {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-/// The ChannelData header (RFC 8656 §12.4) without judging the channel number: only numbers
-/// the core bound have entries, and the core also admits RFC 5766's 0x5000-0x7FFF.
-fn split_channel_data(datagram: &[u8]) -> Option<(u16, &[u8])> {
-    let head = datagram.get(..4)?;
-    if head[0] & 0xC0 != 0x40 {
-        return None;
-    }
-    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
-    // Trailing bytes beyond the length (UDP padding) are ignored (§12.5).
-    Some((u16::from_be_bytes([head[0], head[1]]), datagram.get(4..4 + len)?))
 }
 
 // A poisoned lock means a panic elsewhere already happened mid-update of a plain HashMap, whose

@@ -45,6 +45,19 @@ impl<'a> ChannelData<'a> {
         }
     }
 
+    /// Like [`Self::parse`] but admits every number with top bits 01 (0x4000..=0x7FFF,
+    /// RFC 5766's range, which deployed clients still use). For the relay's data path, where
+    /// only numbers the core bound can match anything, so the narrower RFC 8656 check is the
+    /// core's ChannelBind policy, not the parser's.
+    pub fn parse_any_number(buf: &'a [u8]) -> Option<Self> {
+        let hdr = buf.get(..4)?;
+        if !Self::is_channel_data(hdr) {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([hdr[2], hdr[3]]));
+        Some(ChannelData { channel: u16::from_be_bytes([hdr[0], hdr[1]]), data: buf.get(4..4 + len)? })
+    }
+
     /// First two bits 0b01 (RFC 8656 §12, RFC 7983 demultiplexing). Does not check the range.
     pub fn is_channel_data(buf: &[u8]) -> bool {
         buf.first().is_some_and(|b| b & 0xC0 == 0x40)
@@ -76,6 +89,15 @@ impl<'a> ChannelData<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_any_number_admits_rfc5766_range_only() {
+        let cd = ChannelData::parse_any_number(&[0x6E, 0x8D, 0, 2, 7, 8, 0, 0]).unwrap();
+        assert_eq!((cd.channel, cd.data), (0x6E8D, &[7u8, 8][..]));
+        assert!(ChannelData::parse_any_number(&[0x80, 0, 0, 0]).is_none());
+        assert!(ChannelData::parse_any_number(&[0x40, 0, 0, 9, 1]).is_none(), "length overrun");
+        assert!(ChannelData::parse_any_number(&[0x40, 0, 0]).is_none());
+    }
 
     #[test]
     fn parses_and_ignores_trailing_padding() {

@@ -4,11 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::stun::{
-    attr_type as at, ChannelData, Class, MessageBuilder, Method, TransactionId, CHANNEL_MIN, HEADER_LEN,
-};
-
-use super::channel_bind::LEGACY_CHANNEL_MAX;
+use crate::stun::{attr_type as at, ChannelData, Class, MessageBuilder, Method, TransactionId, HEADER_LEN};
 
 use super::super::five_tuple::FiveTuple;
 use super::super::output::Output;
@@ -25,24 +21,13 @@ fn channel_data_frame(channel: u16, len: u16, data: &[u8], stream: bool) -> Vec<
     v
 }
 
-/// (channel, payload) of a ChannelData message; trailing padding is ignored (§12.5).
-fn split_channel_data(data: &[u8]) -> Option<(u16, &[u8])> {
-    let hdr = data.get(..4)?;
-    let channel = u16::from_be_bytes([hdr[0], hdr[1]]);
-    let len = usize::from(u16::from_be_bytes([hdr[2], hdr[3]]));
-    if !(CHANNEL_MIN..=LEGACY_CHANNEL_MAX).contains(&channel) {
-        return None;
-    }
-    data.get(4..4 + len).map(|p| (channel, p))
-}
-
 impl Server {
     /// §12.6: ChannelData on a bound, permitted channel goes to its peer; else discarded.
     pub(crate) fn handle_client_channel_data(&mut self, now: Instant, ft: FiveTuple, data: &[u8]) {
         // §12.4 header parsed here rather than by `ChannelData::parse`, which only admits
         // RFC 8656's range; only bound channels have routes, so ChannelBind enforces the
         // range. A length beyond the bytes present -> discard (§12.6).
-        let Some((channel, payload)) = split_channel_data(data) else {
+        let Some(ChannelData { channel, data: payload }) = ChannelData::parse_any_number(data) else {
             return self.dropped(now, DropReason::Malformed);
         };
         let why = match self.routes.client.get_mut(&(ft, channel)) {
