@@ -86,11 +86,10 @@ impl Shared {
             Output::ChannelBound(b) => self.bind_channel(&b),
             Output::ChannelUnbound(b) => {
                 self.fast.remove(&b);
+                // Each engine knows which bindings it took (XDP: UDP only).
                 for engine in &self.offloads {
-                    if b.transport == Transport::Udp {
-                        if let Err(e) = engine.remove(&b) {
-                            tracing::warn!(engine = engine.name(), "removing channel {:#06x}: {e}", b.channel);
-                        }
+                    if let Err(e) = engine.remove(&b) {
+                        tracing::warn!(engine = engine.name(), "removing channel {:#06x}: {e}", b.channel);
                     }
                 }
             }
@@ -129,11 +128,10 @@ impl Shared {
             },
         };
         self.fast.install(b, relay, sink);
-        if b.transport == Transport::Udp {
-            for engine in &self.offloads {
-                if let Err(e) = engine.upsert(b) {
-                    tracing::warn!(engine = engine.name(), "installing channel {:#06x}: {e}", b.channel);
-                }
+        // Each engine decides what it can accelerate (XDP: UDP only).
+        for engine in &self.offloads {
+            if let Err(e) = engine.upsert(b) {
+                tracing::warn!(engine = engine.name(), "installing channel {:#06x}: {e}", b.channel);
             }
         }
     }
